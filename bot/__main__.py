@@ -1,0 +1,201 @@
+"""Command line: ``python -m bot run|console|migrate|areas|admin``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.areas import RT, RW, Areas, load_areas
+from bot.authz import Action, Role
+from bot.channels.console import ConsoleChannel, language_from_locale
+from bot.config import ConfigError, Settings, load_settings
+from bot.content import ContentError
+from bot.context import Services
+from bot.core import Core
+from bot.render import Renderer
+from db.database import Database
+from db.migrate import migrate
+from db.repositories.roles import Grant, RolesRepo
+
+log = logging.getLogger("bot")
+
+NO_CHANNEL = ("No channel configured: set TELEGRAM_BOT_TOKEN (see README, 'Connect a real "
+              "Telegram bot'). Starting the console on the demo data.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Siaga Warga chatbot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run every configured channel (console if none)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--user", default="demo", help="console user id (default: demo)")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("areas", help="list RW/RT units with their invite links")
+    admin = sub.add_parser("admin", help="manage roles")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    for verb in ("grant", "revoke"):
+        p = admin_sub.add_parser(verb, help=f"{verb} a role")
+        p.add_argument("role", choices=[r.value for r in Role if r != Role.RESIDENT])
+        p.add_argument("identity", help="channel identity, e.g. telegram:12345")
+        p.add_argument("--area", default="", help="RT or RW code (coordinators only)")
+    admin_sub.add_parser("list", help="list every role grant")
+    return parser
+
+
+@contextlib.asynccontextmanager
+async def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.app import open_services
+
+    async with open_services(settings) as services:
+        yield services
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import maintenance_loop
+
+    async with _services(settings) as services:
+        core = Core(services)
+        housekeeping = asyncio.create_task(maintenance_loop(services))
+        try:
+            if not settings.telegram.enabled:
+                print(NO_CHANNEL, file=sys.stderr)
+                return await _console(services, core, "demo")
+            from bot.channels.telegram import TelegramChannel
+
+            channel = TelegramChannel.build(services, core)
+            loop = asyncio.get_running_loop()
+            main = asyncio.current_task()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, main.cancel)  # type: ignore[union-attr]
+            mode = "webhook" if settings.telegram.webhook else "long polling"
+            log.info("Telegram channel starting (%s)", mode)
+            try:
+                if settings.telegram.webhook:
+                    await channel.run_webhook()
+                else:
+                    await channel.run_polling()
+            except asyncio.CancelledError:
+                log.info("stopped")
+            return 0
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+
+
+async def _console(services: Services, core: Core, user: str) -> int:
+    renderer = Renderer(services.content, "console", services.settings.default_language)
+    await ConsoleChannel(core, renderer, user, language_hint=language_from_locale()).run()
+    return 0
+
+
+async def _console_cmd(settings: Settings, user: str) -> int:
+    async with _services(settings) as services:
+        return await _console(services, Core(services), user)
+
+
+async def _migrate(settings: Settings) -> int:
+    db = await Database.open(settings.db_path)
+    try:
+        applied = await migrate(db)
+    finally:
+        await db.close()
+    print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+    return 0
+
+
+def _areas(settings: Settings) -> int:
+    areas = load_areas(settings.areas_file)
+    username = settings.telegram.bot_username
+    for kel in areas.kelurahan:
+        print(f"{kel.code}  Kelurahan {kel.name}, Kec. {kel.kecamatan}, {kel.kota}")
+        for rw in kel.rws:
+            print(f"  {rw.code}  RW {rw.number}")
+            for rt in rw.rts:
+                link = (f"https://t.me/{username}?start={rt.invite}" if username
+                        else f"https://t.me/<TELEGRAM_BOT_USERNAME>?start={rt.invite}")
+                print(f"    {rt.code}  RT {rt.number}  {link}")
+    if not username:
+        print("(set TELEGRAM_BOT_USERNAME to print complete links)")
+    return 0
+
+
+def _check_grant(role: str, identity: str, area: str, areas: Areas) -> str | None:
+    if ":" not in identity or not identity.split(":", 1)[1]:
+        return f"identity must look like telegram:12345, got {identity!r}"
+    if role == Role.COORDINATOR:
+        if not area:
+            return "a coordinator needs --area <rt-or-rw-code> (see python -m bot areas)"
+        if not isinstance(areas.get(area), RT | RW):
+            return f"--area {area!r} is not an RT or RW code (see python -m bot areas)"
+    elif area:
+        return f"--area applies to coordinators only, not to {role}"
+    return None
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    async with _services(settings) as services:
+        actor = f"cli:{getpass.getuser()}"
+        repo = RolesRepo(services.db.conn)
+        if args.admin_command == "list":
+            for g in await repo.all():
+                area = f" {g.area_code}" if g.area_code else ""
+                print(f"{g.identity}  {g.role}{area}  (by {g.granted_by}, "
+                      f"{g.granted_at:%Y-%m-%d %H:%M} UTC)")
+            return 0
+        problem = _check_grant(args.role, args.identity, args.area, services.areas)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        grant = Grant(args.role, args.area)
+        detail = f"{args.admin_command} {args.role} {args.area} to {args.identity}".strip()
+        if not await services.authz.authorize(actor, Action.ROLES_MANAGE, args.identity,
+                                              detail=detail):
+            print("error: not permitted", file=sys.stderr)
+            return 2
+        now = services.clock.now()
+        if args.admin_command == "grant":
+            changed = await services.db.write(
+                lambda conn: RolesRepo(conn).grant(args.identity, grant, actor, now))
+            print(("granted" if changed else "already had") + f": {args.identity} {args.role} "
+                  f"{args.area}".rstrip())
+        else:
+            changed = await services.db.write(
+                lambda conn: RolesRepo(conn).revoke(args.identity, grant))
+            print(("revoked" if changed else "had no such role") + f": {args.identity} "
+                  f"{args.role} {args.area}".rstrip())
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            return asyncio.run(_run(settings))
+        if args.command == "console":
+            return asyncio.run(_console_cmd(settings, args.user))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "areas":
+            return _areas(settings)
+        return asyncio.run(_admin(settings, args))
+    except (ConfigError, ContentError) as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""The Telegram channel: translate updates to events and render replies with python-telegram-bot.
+
+Every update is written to the inbox before Telegram is told we have it: in polling mode the
+next getUpdates (whose offset confirms the batch) is only sent after the batch is committed;
+in webhook mode the HTTP 200 is only sent after the update is committed. Items are then
+handled by the dispatcher and marked done in the same commit as the person's new state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.channels.dispatcher import Dispatcher
+from bot.context import Services
+from bot.core import Core
+from bot.events import Event, Kind, Reply
+from bot.render import Renderer
+from bot.router import PUBLIC_COMMANDS
+from db.repositories.inbox import InboxItem, InboxRepo, NewUpdate
+from db.repositories.people import PeopleRepo
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MEDIA_KEYS = ("sticker", "photo", "video", "voice", "audio", "document", "animation",
+              "video_note")
+COMMAND_DESCRIPTIONS = {
+    "id": {
+        "start": "Mulai / daftar ke RT", "menu": "Menu utama", "info": "Info protokol kesehatan",
+        "gejala": "Lapor gejala", "relawan": "Jadi relawan", "hoaks": "Laporkan hoaks",
+        "cekfakta": "Cek fakta", "pengumuman": "Pengumuman RT/RW", "darurat": "Kontak darurat",
+        "pengaturan": "Bahasa, RT, pengumuman", "bantuan": "Bantuan",
+        "hapusdata": "Hapus semua data saya",
+    },
+    "en": {
+        "start": "Start / register with your RT", "menu": "Main menu",
+        "info": "Health-protocol info", "symptoms": "Report symptoms",
+        "volunteer": "Become a volunteer", "hoax": "Report a hoax", "factcheck": "Check facts",
+        "notices": "RT/RW notices", "emergency": "Emergency contacts",
+        "settings": "Language, RT, notices", "help": "Help",
+        "deletemydata": "Delete all my data",
+    },
+}
+
+
+def sender_of(update: dict[str, Any]) -> str | None:
+    """The identity an update belongs to (its ordering key), if any."""
+    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
+        body = update.get(key)
+        if isinstance(body, dict) and isinstance(body.get("from"), dict):
+            return f"{CHANNEL}:{body['from'].get('id')}"
+    return None
+
+
+def translate(update: dict[str, Any]) -> Event | None:
+    """Turn a raw Telegram update into a neutral event; None for updates we do not answer."""
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        user = query.get("from") or {}
+        message = query.get("message") or {}
+        chat = message.get("chat") or {"id": user.get("id"), "type": "private"}
+        if chat.get("type") != "private" or "id" not in user:
+            return None
+        return Event(identity=f"{CHANNEL}:{user['id']}", channel=CHANNEL,
+                     address=str(chat["id"]), kind=Kind.BUTTON,
+                     payload=str(query.get("data") or ""), ack=str(query.get("id", "")),
+                     language_hint=user.get("language_code"))
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None  # edits, channel posts, polls, member updates: nothing to answer
+    user, chat = message.get("from") or {}, message.get("chat") or {}
+    if chat.get("type") != "private" or "id" not in user or user.get("is_bot"):
+        return None
+    base = {"identity": f"{CHANNEL}:{user['id']}", "channel": CHANNEL,
+            "address": str(chat["id"]), "language_hint": user.get("language_code")}
+    text = message.get("text")
+    if isinstance(text, str):
+        entities = message.get("entities") or []
+        if text.startswith("/") and any(e.get("type") == "bot_command" and e.get("offset") == 0
+                                        for e in entities):
+            head, _, args = text[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()
+            return Event(kind=Kind.COMMAND, command=command, args=args.strip(), **base)
+        return Event(kind=Kind.TEXT, text=text, **base)
+    for key in MEDIA_KEYS:
+        if key in message:
+            return Event(kind=Kind.MEDIA, media_type=key, **base)
+    return Event(kind=Kind.OTHER, **base)
+
+
+def blocked_by(update: dict[str, Any]) -> tuple[str, bool] | None:
+    """(identity, still reachable) when a person blocks or unblocks the bot."""
+    member = update.get("my_chat_member")
+    if not isinstance(member, dict) or (member.get("chat") or {}).get("type") != "private":
+        return None
+    status = (member.get("new_chat_member") or {}).get("status")
+    return f"{CHANNEL}:{member['from']['id']}", status not in {"kicked", "left"}
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    def __init__(self, services: Services, core: Core, application: Application) -> None:
+        self.services = services
+        self.core = core
+        self.app = application
+        self.bot = application.bot
+        self.renderer = Renderer(services.content, "telegram", services.settings.default_language)
+        self.dispatcher = Dispatcher(self._process, services.settings.telegram.max_concurrent)
+        self._stop = asyncio.Event()
+
+    @classmethod
+    def build(cls, services: Services, core: Core) -> TelegramChannel:
+        tg = services.settings.telegram
+        pool = tg.max_concurrent * 2 + 4  # a button press sends two requests at once
+        application = (
+            ApplicationBuilder()
+            .token(tg.bot_token or "")
+            .base_url(tg.base_url)
+            .connection_pool_size(pool)
+            .pool_timeout(30.0)
+            .get_updates_read_timeout(tg.poll_timeout + 10)
+            .updater(None)
+            .build()
+        )
+        return cls(services, core, application)
+
+    # --- sending -------------------------------------------------------------------------
+
+    def markup(self, reply: Reply, lang: str) -> InlineKeyboardMarkup | None:
+        if not reply.buttons:
+            return None
+        return InlineKeyboardMarkup([
+            [InlineKeyboardButton(self.renderer.render(b.label, lang), callback_data=b.payload)
+             for b in row]
+            for row in reply.buttons
+        ])
+
+    async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff."""
+        delay = 0.5
+        for attempt in range(6):
+            try:
+                return await fn(*args, **kwargs)
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+            except (Forbidden, BadRequest, InvalidToken):
+                raise
+            except (TimedOut, NetworkError) as exc:
+                if attempt == 5:
+                    raise
+                log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        raise TimedOut(f"{what}: still rate-limited after retries")
+
+    async def deliver(self, event: Event, lang: str, replies: list[Reply]) -> bool:
+        """Send the replies in order (answering a button press alongside); False if blocked."""
+        ack = None
+        if event.ack:
+            ack = asyncio.create_task(self._answer(event.ack))
+        try:
+            for reply in replies:
+                await self._call("sendMessage", self.bot.send_message,
+                                 chat_id=int(event.address),
+                                 text=self.renderer.render(reply.text, lang),
+                                 parse_mode=ParseMode.HTML,
+                                 reply_markup=self.markup(reply, lang),
+                                 disable_web_page_preview=True)
+        except Forbidden:
+            log.info("%s blocked the bot or is deactivated", event.identity)
+            return False
+        finally:
+            if ack is not None:
+                await ack
+        return True
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self._call("answerCallbackQuery", self.bot.answer_callback_query, query_id)
+        except TelegramError as exc:  # too old to answer: the reply message still arrives
+            log.debug("answerCallbackQuery failed: %s", exc)
+
+    # --- the inbox -----------------------------------------------------------------------
+
+    async def record(self, updates: list[dict[str, Any]]) -> list[InboxItem]:
+        """Commit raw updates to the inbox; return the ones not seen before."""
+        rows = [NewUpdate(str(u["update_id"]), sender_of(u), json.dumps(u, ensure_ascii=False))
+                for u in updates if "update_id" in u]
+        now = self.services.clock.now()
+        return await self.services.db.write(lambda conn: InboxRepo(conn).record(CHANNEL, rows,
+                                                                                  now))
+
+    async def _process(self, item: InboxItem) -> None:
+        clock = self.services.clock
+
+        async def finish(conn: Any, error: str | None = None) -> None:
+            await InboxRepo(conn).finish(item.id, clock.now(), error)
+
+        try:
+            update = json.loads(item.payload)
+            event = translate(update)
+            if event is None:
+                membership = blocked_by(update)
+                if membership is not None:
+                    identity, reachable = membership
+                    await self.services.db.write(
+                        lambda conn: PeopleRepo(conn).set_active(identity, reachable))
+                await self.services.db.write(finish)
+                return
+            await self.core.handle(event, self.deliver, finish)
+        except Exception as exc:
+            log.exception("update %s failed", item.external_id)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            await self.services.db.write(lambda conn: finish(conn, error))
+
+    async def resume_pending(self) -> int:
+        """Hand every update left unfinished by a previous run to the dispatcher."""
+        items = await InboxRepo(self.services.db.conn).pending(CHANNEL)
+        for item in items:
+            self.dispatcher.submit(item)
+        if items:
+            log.info("resuming %d unfinished updates from the inbox", len(items))
+        return len(items)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def register_commands(self) -> None:
+        """Register the command menu in Bahasa Indonesia (default) and English."""
+        ids = [BotCommand(i, COMMAND_DESCRIPTIONS["id"][i]) for i, _ in PUBLIC_COMMANDS]
+        ens = [BotCommand(e, COMMAND_DESCRIPTIONS["en"][e]) for _, e in PUBLIC_COMMANDS]
+        await self._call("setMyCommands", self.bot.set_my_commands, ids)
+        await self._call("setMyCommands", self.bot.set_my_commands, ens, language_code="en")
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.register_commands()
+        await self.resume_pending()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self.dispatcher.cancel()
+        await self.app.shutdown()
+
+    async def poll(self) -> None:
+        """Long-poll getUpdates; each batch is committed before the next call confirms it."""
+        tg = self.services.settings.telegram
+        await self._call("deleteWebhook", self.bot.delete_webhook)
+        offset: int | None = None
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                # Bot._post returns the raw JSON; the public get_updates would parse it into
+                # objects we would only serialise again to store them verbatim.
+                updates = await self.bot._post(
+                    "getUpdates",
+                    {"offset": offset, "timeout": tg.poll_timeout, "limit": 100},
+                    read_timeout=tg.poll_timeout + 10,
+                )
+                delay = 1.0
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except (InvalidToken, Conflict):
+                raise
+            except (TimedOut, NetworkError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if not updates:
+                continue
+            for item in await self.record(updates):
+                self.dispatcher.submit(item)
+            offset = max(u["update_id"] for u in updates) + 1
+
+    async def run_polling(self) -> None:
+        await self.start()
+        try:
+            await self.poll()
+        finally:
+            await self.stop()
+
+    # --- webhook -------------------------------------------------------------------------
+
+    def webhook_app(self) -> web.Application:
+        """The aiohttp app that receives Telegram's POSTs (secret checked on every request)."""
+        tg = self.services.settings.telegram
+        secret = (tg.webhook_secret or "").encode()
+        path = urlparse(tg.webhook_url or "").path or "/"
+
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not secret or not hmac.compare_digest(given, secret):
+                return web.Response(status=403, text="forbidden")
+            try:
+                update = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return web.Response(status=400, text="bad json")
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                return web.Response(status=400, text="not an update")
+            for item in await self.record([update]):
+                self.dispatcher.submit(item)
+            return web.Response(text="ok")
+
+        async def health(_: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(path, receive)
+        app.router.add_get("/healthz", health)
+        return app
+
+    async def run_webhook(self) -> None:
+        s = self.services.settings
+        await self.start()
+        runner = web.AppRunner(self.webhook_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, s.http_host, s.http_port)
+        await site.start()
+        try:
+            await self._call("setWebhook", self.bot.set_webhook, url=s.telegram.webhook_url,
+                             secret_token=s.telegram.webhook_secret,
+                             allowed_updates=["message", "callback_query", "my_chat_member"])
+            log.info("webhook listening on %s:%s", s.http_host, s.http_port)
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+            await self.stop()

@@ -1,0 +1,266 @@
+"""Typed settings from a TOML file with environment-variable overrides.
+
+Every setting is declared once in ``FIELDS``: where it lives in the TOML file, which
+environment variable overrides it, its type, default and check. A wrong or missing value
+stops start-up with one line naming the setting (``ConfigError``); secrets are never echoed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG_PATH = Path("config/settings.toml")
+SUPPORTED_LANGUAGES = ("id", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names it."""
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # "section.name" in the TOML file
+    env: str  # environment variable that overrides it
+    kind: str  # str | int | bool | url | timezone | language | path
+    default: Any = None
+    secret: bool = False
+    check: Callable[[Any], str | None] | None = None  # returns an error text or None
+
+
+def _token(value: str) -> str | None:
+    if not re.fullmatch(r"\d{3,}:[A-Za-z0-9_-]{20,}", value):
+        return "is not a bot token of the form 123456789:ABC... (from @BotFather)"
+    return None
+
+
+def _secret(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        return "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+    return None
+
+
+def _port(value: int) -> str | None:
+    return None if 0 <= value <= 65535 else "must be a port number between 0 and 65535"
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("telegram.bot_token", "TELEGRAM_BOT_TOKEN", "str", None, secret=True, check=_token),
+    Field("telegram.base_url", "TELEGRAM_BASE_URL", "url", "https://api.telegram.org/bot"),
+    Field("telegram.webhook_url", "TELEGRAM_WEBHOOK_URL", "url", None),
+    Field("telegram.webhook_secret", "TELEGRAM_WEBHOOK_SECRET", "str", None, secret=True,
+          check=_secret),
+    Field("telegram.bot_username", "TELEGRAM_BOT_USERNAME", "str", None),
+    Field("telegram.max_concurrent", "TELEGRAM_MAX_CONCURRENT", "int", 16, check=_positive),
+    Field("telegram.poll_timeout", "TELEGRAM_POLL_TIMEOUT", "int", 30, check=_positive),
+    Field("http.host", "SIAGA_HTTP_HOST", "str", "127.0.0.1"),
+    Field("http.port", "SIAGA_HTTP_PORT", "int", 8080, check=_port),
+    Field("database.path", "SIAGA_DB", "path", "var/siaga.db"),
+    Field("deployment.name", "SIAGA_DEPLOYMENT_NAME", "str", "Siaga Warga"),
+    Field("deployment.operator", "SIAGA_OPERATOR", "str",
+          "Dinas Kominfo Provinsi Banten (demo)"),
+    Field("deployment.timezone", "SIAGA_TIMEZONE", "timezone", "Asia/Jakarta"),
+    Field("deployment.default_language", "SIAGA_DEFAULT_LANGUAGE", "language", "id"),
+    Field("deployment.areas_file", "SIAGA_AREAS_FILE", "path", "config/areas.demo.toml"),
+    Field("contacts.ambulance", "SIAGA_CONTACT_AMBULANCE", "str", "119"),
+    Field("contacts.emergency", "SIAGA_CONTACT_EMERGENCY", "str", "112"),
+    Field("contacts.emergency_note", "SIAGA_CONTACT_EMERGENCY_NOTE", "str", ""),
+    Field("contacts.health_info", "SIAGA_CONTACT_HEALTH_INFO", "str", "1500-567"),
+    Field("privacy.inbox_retention_days", "SIAGA_INBOX_RETENTION_DAYS", "int", 7,
+          check=_positive),
+    Field("privacy.unconsented_retention_days", "SIAGA_UNCONSENTED_RETENTION_DAYS", "int", 30,
+          check=_positive),
+)
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    bot_token: str | None
+    base_url: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    bot_username: str | None
+    max_concurrent: int
+    poll_timeout: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None
+
+    @property
+    def webhook(self) -> bool:
+        return self.webhook_url is not None
+
+
+@dataclass(frozen=True)
+class Contacts:
+    ambulance: str
+    emergency: str
+    emergency_note: str
+    health_info: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings
+    http_host: str
+    http_port: int
+    db_path: Path
+    deployment_name: str
+    operator: str
+    timezone: ZoneInfo
+    default_language: str
+    areas_file: Path
+    contacts: Contacts
+    inbox_retention_days: int
+    unconsented_retention_days: int
+    source: Path | None = field(default=None)
+
+
+def _describe(f: Field, from_env: bool) -> str:
+    return f.env if from_env else f"{f.key} (in the settings file; env {f.env})"
+
+
+def _convert(f: Field, raw: Any, from_env: bool) -> Any:
+    name = _describe(f, from_env)
+    shown = "" if f.secret else f" (got {raw!r})"
+    if f.kind == "int":
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name}: must be a whole number{shown}")
+        try:
+            value: Any = int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{name}: must be a whole number{shown}") from None
+    elif f.kind == "bool":
+        text = str(raw).strip().lower()
+        if text not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+            raise ConfigError(f"{name}: must be true or false{shown}")
+        value = text in {"true", "1", "yes", "on"}
+    else:
+        if not isinstance(raw, str):
+            raise ConfigError(f"{name}: must be text{shown}")
+        value = raw.strip()
+        if f.kind == "url":
+            parsed = urlparse(value)
+            if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+                raise ConfigError(f"{name}: must be an http(s) URL{shown}")
+        elif f.kind == "timezone":
+            try:
+                value = ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"{name}: unknown timezone{shown}; use Asia/Jakarta (WIB), "
+                    "Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
+                ) from None
+        elif f.kind == "language":
+            if value not in SUPPORTED_LANGUAGES:
+                choices = ", ".join(SUPPORTED_LANGUAGES)
+                raise ConfigError(f"{name}: must be one of {choices}{shown}")
+        elif f.kind == "path":
+            if not value:
+                raise ConfigError(f"{name}: must not be empty")
+            value = Path(value)
+    if f.check is not None:
+        problem = f.check(value)
+        if problem:
+            raise ConfigError(f"{name}: {problem}{shown}")
+    return value
+
+
+def _lookup(table: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = table
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _known_keys() -> set[str]:
+    return {f.key for f in FIELDS}
+
+
+def _check_unknown(table: Mapping[str, Any], path: Path) -> None:
+    known = _known_keys()
+    sections = {k.split(".")[0] for k in known}
+    for section, values in table.items():
+        if section not in sections or not isinstance(values, Mapping):
+            raise ConfigError(f"{section}: unknown section in {path}")
+        for name in values:
+            if f"{section}.{name}" not in known:
+                raise ConfigError(f"{section}.{name}: unknown setting in {path}")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``SIAGA_CONFIG`` (or config/settings.toml) and the environment."""
+    env = os.environ if env is None else env
+    table: Mapping[str, Any] = {}
+    source: Path | None = None
+    if env.get("SIAGA_CONFIG"):
+        source = Path(env["SIAGA_CONFIG"])
+        if not source.is_file():
+            raise ConfigError(f"SIAGA_CONFIG: file not found: {source}")
+    elif DEFAULT_CONFIG_PATH.is_file():
+        source = DEFAULT_CONFIG_PATH
+    if source is not None:
+        try:
+            table = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"SIAGA_CONFIG: {source} is not valid TOML: {exc}") from None
+        _check_unknown(table, source)
+
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        raw, from_env = env.get(f.env), True
+        if raw is None or raw == "":
+            raw, from_env = _lookup(table, f.key), False
+        if raw is None:
+            raw = f.default
+        values[f.key] = None if raw is None else _convert(f, raw, from_env)
+
+    tg = TelegramSettings(
+        bot_token=values["telegram.bot_token"],
+        base_url=values["telegram.base_url"],
+        webhook_url=values["telegram.webhook_url"],
+        webhook_secret=values["telegram.webhook_secret"],
+        bot_username=values["telegram.bot_username"],
+        max_concurrent=values["telegram.max_concurrent"],
+        poll_timeout=values["telegram.poll_timeout"],
+    )
+    if tg.webhook_url and not tg.bot_token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set")
+    if tg.webhook_url and not tg.webhook_secret:
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set")
+    if tg.webhook_url and urlparse(tg.webhook_url).scheme != "https":
+        raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only delivers to https:// URLs")
+    return Settings(
+        telegram=tg,
+        http_host=values["http.host"],
+        http_port=values["http.port"],
+        db_path=values["database.path"],
+        deployment_name=values["deployment.name"],
+        operator=values["deployment.operator"],
+        timezone=values["deployment.timezone"],
+        default_language=values["deployment.default_language"],
+        areas_file=values["deployment.areas_file"],
+        contacts=Contacts(
+            ambulance=values["contacts.ambulance"],
+            emergency=values["contacts.emergency"],
+            emergency_note=values["contacts.emergency_note"],
+            health_info=values["contacts.health_info"],
+        ),
+        inbox_retention_days=values["privacy.inbox_retention_days"],
+        unconsented_retention_days=values["privacy.unconsented_retention_days"],
+        source=source,
+    )

@@ -1,0 +1,50 @@
+"""What a handler gets: the event, the person, their conversation state and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.areas import Areas
+from bot.authz import Authorizer
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content import Content
+from bot.events import Event
+from db.database import Database
+from db.repositories.people import Conversation, Person
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    content: Content
+    areas: Areas
+    db: Database
+    clock: Clock
+    authz: Authorizer
+
+
+@dataclass
+class Context:
+    event: Event
+    person: Person
+    conv: Conversation
+    services: Services
+    is_new: bool = False
+    erased: bool = False  # set by /hapusdata: nothing about the person is saved afterwards
+
+    @property
+    def lang(self) -> str:
+        """The person's language: their choice, else their app's language, else the default."""
+        if self.person.language:
+            return self.person.language
+        hint = (self.event.language_hint or "").lower()[:2]
+        if hint in {"id", "en"}:
+            return hint
+        if hint == "ms":  # Malay-language phones read Bahasa Indonesia more easily than English
+            return "id"
+        return self.services.settings.default_language if not hint else "en"
+
+    @property
+    def areas(self) -> Areas:
+        return self.services.areas

@@ -1,0 +1,59 @@
+"""The channel-neutral core: load the person, route the event, deliver replies, save state.
+
+Replies are delivered before the new state is committed, so a crash in between means the
+update is handled again from the old state (answered twice) rather than lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from bot import router
+from bot.context import Context, Services
+from bot.events import Event, Reply
+from db.repositories.people import Conversation, PeopleRepo, Person
+
+log = logging.getLogger(__name__)
+
+# Sends the replies; returns False when the person can no longer be reached (blocked the bot).
+Deliver = Callable[[Event, str, list[Reply]], Awaitable[bool | None]]
+Finish = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+class Core:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def handle(self, event: Event, deliver: Deliver, finish: Finish | None = None
+                     ) -> list[Reply]:
+        """Handle one event for one person; ``finish`` runs in the same commit as the state."""
+        services = self.services
+        now = services.clock.now()
+        loaded = await PeopleRepo(services.db.conn).load(event.identity)
+        if loaded is None:
+            person = Person(event.identity, event.channel, event.address, now, now)
+            ctx = Context(event, person, Conversation(), services, is_new=True)
+        else:
+            person, conv = loaded
+            person.address, person.active = event.address, True
+            ctx = Context(event, person, conv, services)
+        try:
+            replies = await router.route(ctx)
+        except Exception:
+            log.exception("handler failed for %s (%s)", event.identity, event.kind)
+            ctx.conv.clear()
+            replies = router.error_replies(ctx)
+        if await deliver(event, ctx.lang, replies) is False:
+            person.active = False
+
+        async def persist(conn: aiosqlite.Connection) -> None:
+            if not ctx.erased:
+                await PeopleRepo(conn).save(person, ctx.conv, now)
+            if finish is not None:
+                await finish(conn)
+
+        await services.db.write(persist)
+        return replies

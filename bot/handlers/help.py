@@ -1,0 +1,13 @@
+"""/bantuan: what the bot is, who runs it, and every command."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.events import Reply
+from bot.handlers.menu import main_menu
+
+
+async def show(ctx: Context) -> list[Reply]:
+    """Explain the bot and its commands; back to the menu."""
+    s = ctx.services.settings
+    return [main_menu(ctx, "help.text", operator=s.operator, deployment=s.deployment_name)]

@@ -1,0 +1,56 @@
+"""/hapusdata: erase everything the bot keeps about the person, after a confirmation.
+
+    /hapusdata ──► CONFIRM ──del:yes:<nonce>──► erased (nothing kept)
+                       └──del:no──► MENU
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import aiosqlite
+
+from bot.context import Context
+from bot.events import Reply, button, say
+from bot.handlers.menu import main_menu
+from db.repositories.inbox import InboxRepo
+from db.repositories.people import PeopleRepo
+from db.repositories.roles import RolesRepo
+
+FLOW = "erase"
+
+
+async def ask(ctx: Context) -> list[Reply]:
+    """Say what would be erased and ask to confirm."""
+    if ctx.is_new:
+        ctx.erased = True  # nothing stored, and nothing will be stored by this command
+        return [say("erase.nothing")]
+    nonce = secrets.token_hex(4)
+    ctx.conv.go(FLOW, "confirm", nonce=nonce)
+    grants = await RolesRepo(ctx.services.db.conn).grants_of(ctx.person.identity)
+    return [say("erase.confirm",
+                [[button("erase.yes", f"del:yes:{nonce}"), button("erase.no", "del:no")]],
+                has_roles=bool(grants))]
+
+
+async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
+    """Erase on a confirmed yes; keep everything on no."""
+    if ctx.conv.flow != FLOW or ctx.conv.step != "confirm":
+        return None
+    if answer == "no":
+        ctx.conv.clear()
+        return [main_menu(ctx, "erase.cancelled")]
+    if answer != f"yes:{ctx.conv.data.get('nonce')}":
+        return None
+    identity = ctx.person.identity
+    had = {"language": ctx.person.language is not None, "consent": ctx.person.consented,
+           "area": ctx.person.area_code is not None}
+
+    async def erase(conn: aiosqlite.Connection) -> int:
+        await PeopleRepo(conn).erase(identity)
+        await InboxRepo(conn).forget_sender(identity)
+        return await RolesRepo(conn).revoke_all(identity)
+
+    roles = await ctx.services.db.write(erase)
+    ctx.erased = True
+    return [say("erase.done", roles=roles, **had)]

@@ -1,0 +1,83 @@
+"""Render content keys to text, one Jinja environment per output format.
+
+``telegram``: HTML, every value escaped. ``whatsapp``: WhatsApp's *bold* markup, not escaped.
+``console``: plain text. Templates mark emphasis with the ``b`` filter and topic bodies with
+``rich`` (``**bold**`` in content files), so one template serves every format.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import DictLoader, Environment, StrictUndefined, Template
+from markupsafe import Markup
+
+from bot.content import Content
+from bot.events import Text
+
+FORMATS = ("telegram", "whatsapp", "console")
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+
+
+def _bold_for(fmt: str) -> Callable[[Any], Any]:
+    if fmt == "telegram":
+        return lambda value: Markup("<b>{}</b>").format(value)
+    if fmt == "whatsapp":
+        return lambda value: f"*{value}*"
+    return lambda value: str(value)
+
+
+def _rich_for(fmt: str) -> Callable[[Any], Any]:
+    if fmt == "telegram":
+        return lambda value: Markup(_BOLD.sub(r"<b>\1</b>", html.escape(str(value), quote=False)))
+    if fmt == "whatsapp":
+        return lambda value: _BOLD.sub(r"*\1*", str(value))
+    return lambda value: _BOLD.sub(r"\1", str(value))
+
+
+class Renderer:
+    def __init__(self, content: Content, fmt: str, default_language: str = "id") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown output format {fmt!r}")
+        self.fmt = fmt
+        self.default_language = default_language
+        sources = {
+            f"{lang}/{key}": source
+            for lang, table in content.messages.items()
+            for key, source in table.items()
+        }
+        self.env = Environment(
+            loader=DictLoader(sources),
+            autoescape=fmt == "telegram",
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["b"] = _bold_for(fmt)
+        self.env.filters["rich"] = _rich_for(fmt)
+        self._known = set(sources)
+        self._cache: dict[str, Template] = {}
+
+    def has(self, lang: str, key: str) -> bool:
+        return f"{lang}/{key}" in self._known
+
+    def render(self, text: Text, lang: str | None) -> str:
+        """Render ``text`` in ``lang`` (falling back to the default language)."""
+        lang = lang or self.default_language
+        name = f"{lang}/{text.key}"
+        if name not in self._known:
+            name = f"{self.default_language}/{text.key}"
+        template = self._cache.get(name)
+        if template is None:
+            template = self._cache[name] = self.env.get_template(name)
+        params: dict[str, Any] = {"lang": lang}
+        for key, value in text.params.items():
+            if isinstance(value, Text):  # a nested content key, rendered in the same language
+                value = self.render(value, lang)
+                value = Markup(value) if self.fmt == "telegram" else value
+            params[key] = value
+        return template.render(params).strip()

@@ -1,0 +1,150 @@
+"""Route a neutral event to its handler.
+
+Commands (Indonesian and English names) and stateless buttons work from anywhere; buttons
+that belong to a step (language, consent, area, confirmations) are accepted only on that
+step, so an old or forged button gets a clear answer instead of acting. Nothing is ever
+left unanswered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.context import Context
+from bot.events import Kind, Reply, say
+from bot.handlers import (
+    coordinator,
+    emergency,
+    help,
+    info,
+    menu,
+    onboarding,
+    privacy,
+    settings,
+    soon,
+)
+
+Handler = Callable[[Context], Awaitable[list[Reply]]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": onboarding.start,
+    "menu": menu.show,
+    "info": info.topics,
+    "gejala": soon.not_yet("gejala"),
+    "relawan": soon.not_yet("relawan"),
+    "hoaks": soon.not_yet("hoaks"),
+    "cekfakta": soon.not_yet("cekfakta"),
+    "pengumuman": soon.not_yet("pengumuman"),
+    "darurat": emergency.show,
+    "pengaturan": settings.show,
+    "bantuan": help.show,
+    "hapusdata": privacy.ask,
+    "undangan": coordinator.invites,
+}
+ALIASES = {
+    "help": "bantuan",
+    "symptoms": "gejala",
+    "volunteer": "relawan",
+    "hoax": "hoaks",
+    "factcheck": "cekfakta",
+    "notices": "pengumuman",
+    "emergency": "darurat",
+    "settings": "pengaturan",
+    "deletemydata": "hapusdata",
+    "invite": "undangan",
+}
+# Main-menu buttons ("m:<command>") run the command of the same name.
+MENU_ITEMS = {payload.split(":", 1)[1] for payload, _ in menu.ITEMS}
+
+# Commands Telegram shows in its menu, (id, en) name pairs; /undangan is for coordinators.
+PUBLIC_COMMANDS = (
+    ("start", "start"), ("menu", "menu"), ("info", "info"), ("gejala", "symptoms"),
+    ("relawan", "volunteer"), ("hoaks", "hoax"), ("cekfakta", "factcheck"),
+    ("pengumuman", "notices"), ("darurat", "emergency"), ("pengaturan", "settings"),
+    ("bantuan", "help"), ("hapusdata", "deletemydata"),
+)
+
+
+def error_replies(ctx: Context) -> list[Reply]:
+    return [menu.main_menu(ctx, "fallback.error")]
+
+
+def _in_flow_reprompt(ctx: Context, key: str) -> list[Reply] | None:
+    if ctx.conv.flow == onboarding.FLOW:
+        return [say(key), onboarding.prompt(ctx)]
+    if ctx.conv.flow == settings.FLOW and ctx.conv.step == "language":
+        return [say(key), onboarding.language_reply(ctx, "settings.pick_language")]
+    if ctx.conv.flow == privacy.FLOW:
+        ctx.conv.clear()
+    return None
+
+
+async def _button(ctx: Context, payload: str) -> list[Reply] | None:
+    kind, _, arg = payload.partition(":")
+    if payload == "menu":
+        return await menu.show(ctx)
+    if kind == "m" and arg in MENU_ITEMS:
+        return await COMMANDS[arg](ctx)
+    if payload == "topics":
+        return await info.topics(ctx)
+    if kind == "topic":
+        return await info.page(ctx, arg)
+    if payload == "join":
+        return await onboarding.join(ctx)
+    if kind == "lang":
+        if ctx.conv.flow == settings.FLOW:
+            return await settings.on_language(ctx, arg)
+        return await onboarding.on_language(ctx, arg)
+    if kind == "consent":
+        return await onboarding.on_consent(ctx, arg)
+    if kind in {"kel", "rw", "rt"} or payload == "back":
+        return await onboarding.on_area(ctx, kind, arg)
+    if kind == "join":
+        return await onboarding.on_join(ctx, arg)
+    if kind == "del":
+        return await privacy.on_answer(ctx, arg)
+    if kind == "set":
+        return await _settings_button(ctx, arg)
+    return None
+
+
+async def _settings_button(ctx: Context, arg: str) -> list[Reply] | None:
+    if arg == "lang":
+        return await settings.ask_language(ctx)
+    if arg == "area":
+        return await onboarding.change_area(ctx)
+    if arg == "notices":
+        return await settings.toggle_notices(ctx)
+    if arg == "erase":
+        return await privacy.ask(ctx)
+    return None
+
+
+async def route(ctx: Context) -> list[Reply]:
+    """Return the replies to one event."""
+    event = ctx.event
+    if event.kind == Kind.COMMAND:
+        name = ALIASES.get(event.command, event.command)
+        handler = COMMANDS.get(name)
+        if handler is None:
+            return [menu.main_menu(ctx, "fallback.unknown_command", command=event.command)]
+        if ctx.is_new and name not in {"start", "hapusdata", "bantuan", "darurat"}:
+            return await onboarding.start(ctx)  # a newcomer's first word starts onboarding
+        return await handler(ctx)
+    if ctx.is_new:
+        return await onboarding.start(ctx)
+    if event.kind == Kind.BUTTON:
+        replies = await _button(ctx, event.payload)
+        if replies is not None:
+            return replies
+        return _in_flow_reprompt(ctx, "fallback.stale_button") or [
+            menu.main_menu(ctx, "fallback.stale_button")
+        ]
+    if event.kind == Kind.TEXT:
+        if ctx.conv.flow == onboarding.FLOW:
+            return await onboarding.on_text(ctx)
+        return _in_flow_reprompt(ctx, "fallback.use_buttons") or [
+            menu.main_menu(ctx, "fallback.text")
+        ]
+    key = "fallback.media" if event.kind == Kind.MEDIA else "fallback.other"
+    return _in_flow_reprompt(ctx, key) or [menu.main_menu(ctx, key)]

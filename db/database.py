@@ -1,0 +1,101 @@
+"""The aiosqlite connection and its single serialised writer.
+
+Reads use ``db.conn`` directly. Every write goes through ``await db.write(fn)``: writes from
+concurrent handlers are queued and committed together (group commit), each inside its own
+savepoint so one failing write does not undo the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+T = TypeVar("T")
+WriteFn = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+MAX_BATCH = 512
+_STOP: Any = (None, None)
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._queue: asyncio.Queue[tuple[WriteFn[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) the SQLite file in WAL mode."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        db = cls(conn)
+        db._writer = asyncio.create_task(db._write_loop(), name="db-writer")
+        return db
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            # queued writes finish first: the stop marker is behind them in the queue
+            self._queue.put_nowait(_STOP)
+            await self._writer
+            self._writer = None
+        await self.conn.close()
+
+    async def write(self, fn: WriteFn[T]) -> T:
+        """Run ``fn(conn)`` in a write transaction and return its result once committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((fn, future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(self._queue.get_nowait())
+            if _STOP in batch:
+                stopping = True
+                batch = [item for item in batch if item is not _STOP]
+                if not batch:
+                    break
+            results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                for fn, future in batch:
+                    await self.conn.execute("SAVEPOINT w")
+                    try:
+                        value = await fn(self.conn)
+                    except Exception as exc:  # one failing write must not undo the others
+                        await self.conn.execute("ROLLBACK TO w")
+                        await self.conn.execute("RELEASE w")
+                        results.append((future, None, exc))
+                    else:
+                        await self.conn.execute("RELEASE w")
+                        results.append((future, value, None))
+                await self.conn.execute("COMMIT")
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    if not future.done():
+                        future.cancel()
+                raise
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await self.conn.execute("ROLLBACK")
+                results = [(future, None, exc) for _, future in batch]
+            for future, value, error in results:
+                if future.done():
+                    continue
+                if error is None:
+                    future.set_result(value)
+                else:
+                    future.set_exception(error)

@@ -1,0 +1,172 @@
+"""People and their conversation state, keyed by channel identity."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+
+@dataclass
+class Person:
+    identity: str  # "telegram:12345"
+    channel: str
+    address: str  # chat id / phone the channel sends to
+    created_at: datetime
+    last_seen_at: datetime
+    id: int | None = None
+    language: str | None = None
+    consent_version: str | None = None
+    consent_at: datetime | None = None
+    area_code: str | None = None
+    notices_regular: bool = True
+    active: bool = True
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_version is not None
+
+
+@dataclass
+class Conversation:
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def go(self, flow: str | None, step: str | None = None, **data: Any) -> None:
+        """Move to ``flow``/``step``, replacing the collected answers with ``data``."""
+        self.flow, self.step, self.data = flow, step, dict(data)
+
+    def clear(self) -> None:
+        self.go(None)
+
+
+_PERSON_COLUMNS = (
+    "p.id, p.identity, p.channel, p.address, p.language, p.consent_version, p.consent_at, "
+    "p.area_code, p.notices_regular, p.active, p.created_at, p.last_seen_at"
+)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        id=row["id"],
+        identity=row["identity"],
+        channel=row["channel"],
+        address=row["address"],
+        language=row["language"],
+        consent_version=row["consent_version"],
+        consent_at=_dt(row["consent_at"]),
+        area_code=row["area_code"],
+        notices_regular=bool(row["notices_regular"]),
+        active=bool(row["active"]),
+        created_at=_dt(row["created_at"]),  # type: ignore[arg-type]
+        last_seen_at=_dt(row["last_seen_at"]),  # type: ignore[arg-type]
+    )
+
+
+class PeopleRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def load(self, identity: str) -> tuple[Person, Conversation] | None:
+        """Return the person and their conversation state, or None for a newcomer."""
+        sql = (
+            f"SELECT {_PERSON_COLUMNS}, c.flow, c.step, c.data FROM person p "
+            "LEFT JOIN conversation c ON c.person_id = p.id WHERE p.identity = ?"
+        )
+        async with self.conn.execute(sql, (identity,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        conv = Conversation(row["flow"], row["step"], json.loads(row["data"] or "{}"))
+        return _person(row), conv
+
+    async def get(self, identity: str) -> Person | None:
+        async with self.conn.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM person p WHERE p.identity = ?", (identity,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _person(row) if row else None
+
+    async def save(self, person: Person, conv: Conversation, now: datetime) -> Person:
+        """Insert or update the person and their conversation state (inside a write)."""
+        values = (
+            person.channel, person.address, person.language, person.consent_version,
+            person.consent_at.isoformat() if person.consent_at else None, person.area_code,
+            int(person.notices_regular), int(person.active), now.isoformat(),
+        )
+        if person.id is None:
+            async with self.conn.execute(
+                "INSERT INTO person (channel, address, language, consent_version, consent_at, "
+                "area_code, notices_regular, active, last_seen_at, identity, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (identity) DO UPDATE SET channel = excluded.channel "
+                "RETURNING id",
+                (*values, person.identity, person.created_at.isoformat()),
+            ) as cur:
+                row = await cur.fetchone()
+            person.id = row[0]
+        else:
+            await self.conn.execute(
+                "UPDATE person SET channel = ?, address = ?, language = ?, consent_version = ?, "
+                "consent_at = ?, area_code = ?, notices_regular = ?, active = ?, "
+                "last_seen_at = ? WHERE id = ?",
+                (*values, person.id),
+            )
+        await self.conn.execute(
+            "INSERT INTO conversation (person_id, flow, step, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET flow = excluded.flow, "
+            "step = excluded.step, data = excluded.data, updated_at = excluded.updated_at",
+            (person.id, conv.flow, conv.step, json.dumps(conv.data), now.isoformat()),
+        )
+        return person
+
+    async def set_active(self, identity: str, active: bool) -> None:
+        await self.conn.execute(
+            "UPDATE person SET active = ? WHERE identity = ?", (int(active), identity)
+        )
+
+    async def erase(self, identity: str) -> bool:
+        """Delete the person and their conversation state; True if there was a record."""
+        async with self.conn.execute(
+            "SELECT id FROM person WHERE identity = ?", (identity,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return False
+        await self.conn.execute("DELETE FROM conversation WHERE person_id = ?", (row[0],))
+        await self.conn.execute("DELETE FROM person WHERE id = ?", (row[0],))
+        return True
+
+    async def purge_unconsented(self, seen_before: datetime) -> int:
+        """Delete people who never agreed and have not written since ``seen_before``."""
+        ids_sql = (
+            "SELECT id FROM person WHERE consent_version IS NULL AND last_seen_at < ?"
+        )
+        await self.conn.execute(
+            f"DELETE FROM conversation WHERE person_id IN ({ids_sql})",
+            (seen_before.isoformat(),),
+        )
+        cur = await self.conn.execute(
+            "DELETE FROM person WHERE consent_version IS NULL AND last_seen_at < ?",
+            (seen_before.isoformat(),),
+        )
+        return cur.rowcount
+
+    async def count_in_areas(self, area_codes: list[str]) -> int:
+        if not area_codes:
+            return 0
+        marks = ", ".join("?" for _ in area_codes)
+        async with self.conn.execute(
+            f"SELECT COUNT(*) FROM person WHERE area_code IN ({marks}) AND active = 1",
+            area_codes,
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0])

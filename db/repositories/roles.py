@@ -1,0 +1,62 @@
+"""Role grants: coordinator (scoped to an RT or RW), moderator, admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area_code: str = ""  # RT or RW code for coordinators
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    identity: str
+    role: str
+    area_code: str
+    granted_by: str
+    granted_at: datetime
+
+
+class RolesRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def grants_of(self, identity: str) -> list[Grant]:
+        async with self.conn.execute(
+            "SELECT role, area_code FROM role_grant WHERE identity = ? ORDER BY id", (identity,)
+        ) as cur:
+            return [Grant(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def grant(self, identity: str, grant: Grant, by: str, now: datetime) -> bool:
+        """Add a grant; False if it already existed."""
+        cur = await self.conn.execute(
+            "INSERT INTO role_grant (identity, role, area_code, granted_by, granted_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity, role, area_code) DO NOTHING",
+            (identity, grant.role, grant.area_code, by, now.isoformat()),
+        )
+        return cur.rowcount == 1
+
+    async def revoke(self, identity: str, grant: Grant) -> bool:
+        cur = await self.conn.execute(
+            "DELETE FROM role_grant WHERE identity = ? AND role = ? AND area_code = ?",
+            (identity, grant.role, grant.area_code),
+        )
+        return cur.rowcount > 0
+
+    async def revoke_all(self, identity: str) -> int:
+        cur = await self.conn.execute("DELETE FROM role_grant WHERE identity = ?", (identity,))
+        return cur.rowcount
+
+    async def all(self) -> list[GrantRecord]:
+        async with self.conn.execute(
+            "SELECT identity, role, area_code, granted_by, granted_at FROM role_grant "
+            "ORDER BY role, area_code, identity"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [GrantRecord(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
