@@ -69,11 +69,12 @@ def error_replies(ctx: Context) -> list[Reply]:
     return [menu.main_menu(ctx, "fallback.error")]
 
 
-def _in_flow_reprompt(ctx: Context, key: str) -> list[Reply] | None:
+def _in_flow_reprompt(ctx: Context, key: str, **params: str) -> list[Reply] | None:
+    """Say ``key`` and ask the current step's question again, if the person is in a flow."""
     if ctx.conv.flow == onboarding.FLOW:
-        return [say(key), onboarding.prompt(ctx)]
+        return [say(key, **params), onboarding.prompt(ctx)]
     if ctx.conv.flow == settings.FLOW and ctx.conv.step == "language":
-        return [say(key), onboarding.language_reply(ctx, "settings.pick_language")]
+        return [say(key, **params), onboarding.language_reply(ctx, "settings.pick_language")]
     if ctx.conv.flow == privacy.FLOW:
         ctx.conv.clear()
     return None
@@ -127,7 +128,10 @@ async def route(ctx: Context) -> list[Reply]:
         name = ALIASES.get(event.command, event.command)
         handler = COMMANDS.get(name)
         if handler is None:
-            return [menu.main_menu(ctx, "fallback.unknown_command", command=event.command)]
+            key, command = "fallback.unknown_command", event.command
+            return _in_flow_reprompt(ctx, key, command=command) or [
+                menu.main_menu(ctx, key, command=command)
+            ]
         if ctx.is_new and name not in {"start", "hapusdata", "bantuan", "darurat"}:
             return await onboarding.start(ctx)  # a newcomer's first word starts onboarding
         return await handler(ctx)

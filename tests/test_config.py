@@ -1,0 +1,75 @@
+"""Settings: defaults, TOML file, environment overrides, one clear line on bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from tests.conftest import ROOT, make_settings
+
+TOKEN = "123456:abcdefghijklmnopqrstuvwxyz"
+
+
+def test_example_file_gives_working_defaults(tmp_path: Path) -> None:
+    s = make_settings(tmp_path)
+    assert not s.telegram.enabled
+    assert s.telegram.base_url == "https://api.telegram.org/bot"
+    assert s.http_port == 8080
+    assert str(s.timezone) == "Asia/Jakarta"
+    assert s.contacts.ambulance == "119" and s.contacts.health_info == "1500-567"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    s = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, SIAGA_HTTP_PORT="9000",
+                      TELEGRAM_BASE_URL="http://127.0.0.1:5555/bot",
+                      SIAGA_TIMEZONE="Asia/Jayapura")
+    assert s.telegram.enabled and s.http_port == 9000
+    assert s.telegram.base_url == "http://127.0.0.1:5555/bot"
+    assert str(s.timezone) == "Asia/Jayapura"
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"SIAGA_HTTP_PORT": "eighty"}, "SIAGA_HTTP_PORT"),
+        ({"SIAGA_HTTP_PORT": "70000"}, "SIAGA_HTTP_PORT"),
+        ({"TELEGRAM_BASE_URL": "ftp://x"}, "TELEGRAM_BASE_URL"),
+        ({"SIAGA_TIMEZONE": "Mars/Olympus"}, "SIAGA_TIMEZONE"),
+        ({"TELEGRAM_WEBHOOK_URL": "https://bot.example.org/wh", "TELEGRAM_BOT_TOKEN": TOKEN},
+         "TELEGRAM_WEBHOOK_SECRET"),
+        ({"TELEGRAM_WEBHOOK_URL": "http://bot.example.org/wh", "TELEGRAM_BOT_TOKEN": TOKEN,
+          "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "TELEGRAM_WEBHOOK_URL"),
+        ({"SIAGA_CONFIG": "/nonexistent/settings.toml"}, "SIAGA_CONFIG"),
+    ],
+)
+def test_bad_values_name_the_setting(tmp_path: Path, env: dict, names: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_settings(tmp_path, **env)
+    message = str(err.value)
+    assert message.startswith(names) and "\n" not in message
+
+
+def test_secret_token_is_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_settings(tmp_path, TELEGRAM_BOT_TOKEN="not-a-token-SECRETVALUE")
+    assert "TELEGRAM_BOT_TOKEN" in str(err.value)
+    assert "SECRETVALUE" not in str(err.value)
+
+
+def test_unknown_key_in_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "s.toml"
+    bad.write_text('[telegram]\nbot_tokn = "x"\n')
+    with pytest.raises(ConfigError, match=r"telegram\.bot_tokn"):
+        load_settings({"SIAGA_CONFIG": str(bad)})
+
+
+def test_cli_stops_with_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    from bot.__main__ import main
+
+    monkeypatch.setenv("SIAGA_CONFIG", str(ROOT / "config" / "settings.example.toml"))
+    monkeypatch.setenv("SIAGA_HTTP_PORT", "nope")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["Configuration error: SIAGA_HTTP_PORT: must be a whole number (got 'nope')"]

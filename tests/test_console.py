@@ -1,0 +1,57 @@
+"""The console channel driven by a script: same handlers, same database."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.channels.console import ConsoleChannel
+from bot.context import Services
+from bot.core import Core
+from bot.render import Renderer
+from db.repositories.people import PeopleRepo
+from tests.conftest import ROOT
+
+
+async def chat(services: Services, script: list[str], user: str = "ani") -> str:
+    out = io.StringIO()
+    console = ConsoleChannel(Core(services), Renderer(services.content, "console"), user,
+                             stdin=io.StringIO("".join(f"{line}\n" for line in script)),
+                             stdout=out)
+    await console.run()
+    return out.getvalue()
+
+
+async def test_console_onboarding_by_numbers(services: Services) -> None:
+    # language 1 (Bahasa Indonesia), agree, kelurahan 1, RW 02, RT 03, then the first topic
+    out = await chat(services, ["1", "1", "1", "2", "3", "1", "1"])
+    assert "[1] ✅ Bahasa Indonesia" in out
+    assert "Anda terdaftar di RT 03 / RW 02, Cimuncang" in out
+    assert "5M — Protokol Kesehatan" in out
+    assert "Diperbarui 2026-11-29" in out
+    assert "<b>" not in out and "**" not in out  # console text is plain
+    person = await PeopleRepo(services.db.conn).get("console:ani")
+    assert person is not None and person.area_code == "cimuncang-rw02-rt03"
+    assert person.consent_version is not None
+
+
+async def test_console_english_and_odd_input(services: Services) -> None:
+    out = await chat(services, ["2", "9", "hello?", "/nonsense", "2"], user="bob")
+    assert "Before we start: your data" in out
+    assert "Please choose one of the buttons below." in out  # "9" and "hello?" re-ask
+    assert "The command /nonsense is not known." in out
+    assert "That's fine. You can still read health information" in out  # "Not now"
+
+
+def test_console_command_runs_as_a_program(tmp_path: Path) -> None:
+    env = {"SIAGA_DB": str(tmp_path / "c.db"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "7"], input="2\n/darurat\n/quit\n",
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "console:7" in done.stdout
+    assert "Ambulance & medical emergencies: 119" in done.stdout
