@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -136,6 +137,8 @@ class TelegramChannel:
     @classmethod
     def build(cls, services: Services, core: Core) -> TelegramChannel:
         tg = services.settings.telegram
+        # PTB 22 warns on every RetryAfter unless time periods are timedeltas; we handle both.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         pool = tg.max_concurrent * 2 + 4  # a button press sends two requests at once
         application = (
             ApplicationBuilder()
@@ -261,8 +264,14 @@ class TelegramChannel:
         await self.register_commands()
         await self.resume_pending()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking updates, let the ones in hand finish (up to ``grace`` s), shut down."""
         self._stop.set()
+        try:
+            await asyncio.wait_for(self.dispatcher.join(), timeout=grace)
+        except TimeoutError:
+            log.warning("stopping with %d updates unfinished; they resume at next start",
+                        self.dispatcher.backlog)
         await self.dispatcher.cancel()
         await self.app.shutdown()
 
@@ -299,8 +308,8 @@ class TelegramChannel:
             offset = max(u["update_id"] for u in updates) + 1
 
     async def run_polling(self) -> None:
-        await self.start()
         try:
+            await self.start()
             await self.poll()
         finally:
             await self.stop()
@@ -337,12 +346,11 @@ class TelegramChannel:
 
     async def run_webhook(self) -> None:
         s = self.services.settings
-        await self.start()
         runner = web.AppRunner(self.webhook_app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, s.http_host, s.http_port)
-        await site.start()
         try:
+            await self.start()
+            await runner.setup()
+            await web.TCPSite(runner, s.http_host, s.http_port).start()
             await self._call("setWebhook", self.bot.set_webhook, url=s.telegram.webhook_url,
                              secret_token=s.telegram.webhook_secret,
                              allowed_updates=["message", "callback_query", "my_chat_member"])

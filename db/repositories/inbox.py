@@ -65,9 +65,13 @@ class InboxRepo:
         return [InboxItem(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def finish(self, item_id: int, now: datetime, error: str | None = None) -> None:
-        """Mark an update handled and drop its payload (it may hold personal data)."""
+        """Mark an update handled; drop its payload and sender (personal data, no longer needed).
+
+        Only (channel, external_id) stays, to recognise a re-delivery until the retention ends.
+        """
         await self.conn.execute(
-            "UPDATE inbox SET status = ?, payload = NULL, done_at = ?, error = ? WHERE id = ?",
+            "UPDATE inbox SET status = ?, payload = NULL, sender = NULL, done_at = ?, error = ? "
+            "WHERE id = ?",
             ("failed" if error else "done", now.isoformat(), error, item_id),
         )
 
