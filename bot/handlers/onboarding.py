@@ -12,6 +12,7 @@ The same area steps serve Settings → Change RT (``purpose="change"``).
 
 from __future__ import annotations
 
+from bot.areas import RT, RW
 from bot.context import Context
 from bot.events import Reply, button, raw_button, say
 from bot.handlers import settings
@@ -43,20 +44,24 @@ def kelurahan_reply(ctx: Context) -> Reply:
     return say("area.pick_kelurahan", [*rows, [button("common.menu", "menu")]])
 
 
+def _unit_grid(key: str, kind: str, units: tuple[RW, ...] | tuple[RT, ...],
+               **params: str) -> Reply:
+    """A question with one button per RW or RT, three to a row, and Back."""
+    buttons = [button(f"area.{kind}_label", f"{kind}:{u.code}", number=u.number) for u in units]
+    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    return say(key, [*rows, [button("common.back", "back")]], **params)
+
+
 def rw_reply(ctx: Context, kel_code: str) -> Reply:
     kel = ctx.areas.kel(kel_code)
     assert kel is not None
-    buttons = [button("area.rw_label", f"rw:{rw.code}", number=rw.number) for rw in kel.rws]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    return say("area.pick_rw", [*rows, [button("common.back", "back")]], kelurahan=kel.name)
+    return _unit_grid("area.pick_rw", "rw", kel.rws, kelurahan=kel.name)
 
 
 def rt_reply(ctx: Context, rw_code: str) -> Reply:
     rw = ctx.areas.rw(rw_code)
     assert rw is not None
-    buttons = [button("area.rt_label", f"rt:{rt.code}", number=rt.number) for rt in rw.rts]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    return say("area.pick_rt", [*rows, [button("common.back", "back")]], rw=rw.number)
+    return _unit_grid("area.pick_rt", "rt", rw.rts, rw=rw.number)
 
 
 def prompt(ctx: Context) -> Reply:
