@@ -145,6 +145,9 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         actor = f"cli:{getpass.getuser()}"
         repo = RolesRepo(services.db.conn)
         if args.admin_command == "list":
+            if not await services.authz.authorize(actor, Action.ROLES_MANAGE, detail="list"):
+                print("error: not permitted", file=sys.stderr)
+                return 2
             for g in await repo.all():
                 area = f" {g.area_code}" if g.area_code else ""
                 print(f"{g.identity}  {g.role}{area}  (by {g.granted_by}, "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiosqlite
 
 from bot.areas import Areas
 from bot.authz import Authorizer
@@ -32,6 +35,9 @@ class Context:
     services: Services
     is_new: bool = False
     erased: bool = False  # set by /hapusdata: nothing about the person is saved afterwards
+    # writes to run in the same commit as the new state, after the replies were delivered
+    on_commit: list[Callable[[aiosqlite.Connection], Awaitable[object]]] = field(
+        default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -41,9 +47,7 @@ class Context:
         hint = (self.event.language_hint or "").lower()[:2]
         if hint in {"id", "en"}:
             return hint
-        if hint == "ms":  # Malay-language phones read Bahasa Indonesia more easily than English
-            return "id"
-        return self.services.settings.default_language if not hint else "en"
+        return self.services.settings.default_language
 
     @property
     def areas(self) -> Areas:

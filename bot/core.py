@@ -50,6 +50,8 @@ class Core:
             person.active = False
 
         async def persist(conn: aiosqlite.Connection) -> None:
+            for write in ctx.on_commit:
+                await write(conn)
             if not ctx.erased:
                 await PeopleRepo(conn).save(person, ctx.conv, now)
             if finish is not None:

@@ -69,14 +69,14 @@ def error_replies(ctx: Context) -> list[Reply]:
     return [menu.main_menu(ctx, "fallback.error")]
 
 
-def _in_flow_reprompt(ctx: Context, key: str, **params: str) -> list[Reply] | None:
+async def _in_flow_reprompt(ctx: Context, key: str, **params: str) -> list[Reply] | None:
     """Say ``key`` and ask the current step's question again, if the person is in a flow."""
     if ctx.conv.flow == onboarding.FLOW:
         return [say(key, **params), onboarding.prompt(ctx)]
     if ctx.conv.flow == settings.FLOW and ctx.conv.step == "language":
         return [say(key, **params), onboarding.language_reply(ctx, "settings.pick_language")]
-    if ctx.conv.flow == privacy.FLOW:
-        ctx.conv.clear()
+    if ctx.conv.flow == privacy.FLOW and ctx.conv.data.get("nonce"):
+        return [say(key, **params), await privacy.confirm_reply(ctx)]
     return None
 
 
@@ -129,7 +129,7 @@ async def route(ctx: Context) -> list[Reply]:
         handler = COMMANDS.get(name)
         if handler is None:
             key, command = "fallback.unknown_command", event.command
-            return _in_flow_reprompt(ctx, key, command=command) or [
+            return await _in_flow_reprompt(ctx, key, command=command) or [
                 menu.main_menu(ctx, key, command=command)
             ]
         if ctx.is_new and name not in {"start", "hapusdata", "bantuan", "darurat"}:
@@ -141,14 +141,14 @@ async def route(ctx: Context) -> list[Reply]:
         replies = await _button(ctx, event.payload)
         if replies is not None:
             return replies
-        return _in_flow_reprompt(ctx, "fallback.stale_button") or [
+        return await _in_flow_reprompt(ctx, "fallback.stale_button") or [
             menu.main_menu(ctx, "fallback.stale_button")
         ]
     if event.kind == Kind.TEXT:
         if ctx.conv.flow == onboarding.FLOW:
             return await onboarding.on_text(ctx)
-        return _in_flow_reprompt(ctx, "fallback.use_buttons") or [
+        return await _in_flow_reprompt(ctx, "fallback.use_buttons") or [
             menu.main_menu(ctx, "fallback.text")
         ]
     key = "fallback.media" if event.kind == Kind.MEDIA else "fallback.other"
-    return _in_flow_reprompt(ctx, key) or [menu.main_menu(ctx, key)]
+    return await _in_flow_reprompt(ctx, key) or [menu.main_menu(ctx, key)]

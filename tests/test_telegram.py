@@ -341,3 +341,26 @@ async def test_rate_limits_and_server_errors_are_retried(fake, tmp_path) -> None
         reply = await mia.next_reply(timeout=10)
         assert "Kontak darurat" in reply["text"]
         assert len([c for c in fake.failed_calls if c[0] == "sendMessage"]) == 2
+
+
+async def test_erase_confirmation_survives_odd_input_and_forgets_the_audit_trail(
+        fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        nina = fake.user(513)
+        await register(nina)
+        await nina.send("/undangan")  # a refused privileged attempt is audited...
+        await nina.next_reply()
+        await nina.send("/hapusdata")
+        await nina.next_reply()
+        await nina.send("ya")  # typed instead of pressing the button: asked again
+        again = await nina.replies_until_quiet()
+        assert "Mohon pilih salah satu tombol" in again[0]["text"]
+        assert nina.buttons(again[-1]) == ["🗑️ Ya, hapus", "Batal"]
+        await nina.click("🗑️ Ya, hapus")
+        done = (await nina.next_reply())["text"]
+        assert "• ID akun chat dan pilihan bahasa\n• catatan persetujuan\n" in done
+        await bot.settled()
+        async with bot.services.db.conn.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE actor = 'telegram:513'"
+        ) as cur:
+            assert (await cur.fetchone())[0] == 0  # ...and forgotten with the person

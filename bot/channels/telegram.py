@@ -99,11 +99,12 @@ def translate(update: dict[str, Any]) -> Event | None:
     text = message.get("text")
     if isinstance(text, str):
         entities = message.get("entities") or []
-        if text.startswith("/") and any(e.get("type") == "bot_command" and e.get("offset") == 0
-                                        for e in entities):
-            head, _, args = text[1:].partition(" ")
-            command = head.split("@", 1)[0].lower()
-            return Event(kind=Kind.COMMAND, command=command, args=args.strip(), **base)
+        head = next((e for e in entities
+                     if e.get("type") == "bot_command" and e.get("offset") == 0), None)
+        if head is not None and text.startswith("/"):
+            length = int(head.get("length") or len(text))  # UTF-16 units; commands are ASCII
+            command = text[1:length].split("@", 1)[0].lower()[:64]
+            return Event(kind=Kind.COMMAND, command=command, args=text[length:].strip(), **base)
         return Event(kind=Kind.TEXT, text=text, **base)
     for key in MEDIA_KEYS:
         if key in message:
@@ -130,7 +131,9 @@ class TelegramChannel:
         self.core = core
         self.app = application
         self.bot = application.bot
-        self.renderer = Renderer(services.content, "telegram", services.settings.default_language)
+        lang = services.settings.default_language
+        self.renderer = Renderer(services.content, "telegram", lang)
+        self.labels = Renderer(services.content, "console", lang)  # button labels are plain
         self.dispatcher = Dispatcher(self._process, services.settings.telegram.max_concurrent)
         self._stop = asyncio.Event()
 
@@ -158,7 +161,7 @@ class TelegramChannel:
         if not reply.buttons:
             return None
         return InlineKeyboardMarkup([
-            [InlineKeyboardButton(self.renderer.render(b.label, lang), callback_data=b.payload)
+            [InlineKeyboardButton(self.labels.render(b.label, lang), callback_data=b.payload)
              for b in row]
             for row in reply.buttons
         ])
@@ -303,7 +306,13 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            for item in await self.record(updates):
+            try:
+                fresh = await self.record(updates)
+            except Exception:  # not confirmed: Telegram sends the batch again
+                log.exception("could not record %d updates; retrying", len(updates))
+                await asyncio.sleep(delay)
+                continue
+            for item in fresh:
                 self.dispatcher.submit(item)
             offset = max(u["update_id"] for u in updates) + 1
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 import aiosqlite
@@ -13,6 +14,7 @@ import aiosqlite
 from bot.context import Context
 from bot.events import Reply, button, say
 from bot.handlers.menu import main_menu
+from db.repositories.audit import AuditRepo
 from db.repositories.inbox import InboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import RolesRepo
@@ -25,12 +27,21 @@ async def ask(ctx: Context) -> list[Reply]:
     if ctx.is_new:
         ctx.erased = True  # nothing stored, and nothing will be stored by this command
         return [say("erase.nothing")]
-    nonce = secrets.token_hex(4)
-    ctx.conv.go(FLOW, "confirm", nonce=nonce)
+    ctx.conv.go(FLOW, "confirm", nonce=secrets.token_hex(4))
+    return [await confirm_reply(ctx)]
+
+
+async def confirm_reply(ctx: Context) -> Reply:
+    """The confirmation question, with buttons bound to this confirmation only."""
+    nonce = ctx.conv.data["nonce"]
     grants = await RolesRepo(ctx.services.db.conn).grants_of(ctx.person.identity)
-    return [say("erase.confirm",
-                [[button("erase.yes", f"del:yes:{nonce}"), button("erase.no", "del:no")]],
-                has_roles=bool(grants))]
+    return say("erase.confirm",
+               [[button("erase.yes", f"del:yes:{nonce}"), button("erase.no", "del:no")]],
+               has_roles=bool(grants))
+
+
+def pseudonym(identity: str) -> str:
+    return "erased:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
 async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
@@ -46,11 +57,16 @@ async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
     had = {"language": ctx.person.language is not None, "consent": ctx.person.consented,
            "area": ctx.person.area_code is not None}
 
-    async def erase(conn: aiosqlite.Connection) -> int:
+    roles = len(await RolesRepo(ctx.services.db.conn).grants_of(identity))
+
+    async def erase(conn: aiosqlite.Connection) -> None:
+        # runs in the same commit that marks this update done, after the reply went out,
+        # so a crash in between repeats the confirmation instead of greeting a newcomer
         await PeopleRepo(conn).erase(identity)
         await InboxRepo(conn).forget_sender(identity)
-        return await RolesRepo(conn).revoke_all(identity)
+        await RolesRepo(conn).revoke_all(identity)
+        await AuditRepo(conn).forget_actor(identity, pseudonym(identity))
 
-    roles = await ctx.services.db.write(erase)
+    ctx.on_commit.append(erase)
     ctx.erased = True
     return [say("erase.done", roles=roles, **had)]

@@ -30,6 +30,17 @@ class AuditRepo:
              entry.detail),
         )
 
+    async def forget_actor(self, actor: str, pseudonym: str) -> None:
+        """For an erased person: drop their refused attempts and pseudonymise what they did.
+
+        Actions they were allowed to take (as a coordinator, say) stay in the trail for
+        accountability, under a pseudonym instead of their identity.
+        """
+        await self.conn.execute(
+            "DELETE FROM audit_log WHERE actor = ? AND outcome = 'denied'", (actor,))
+        await self.conn.execute(
+            "UPDATE audit_log SET actor = ? WHERE actor = ?", (pseudonym, actor))
+
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         async with self.conn.execute(
             "SELECT at, actor, action, target, outcome, detail FROM audit_log "
