@@ -60,8 +60,8 @@ async def test_newcomer_joins_by_invite_link_and_reads_a_topic(fake, tmp_path) -
         assert "Pilih topik" in (await ani.next_reply())["text"]
 
         # every button press was answered, and the database says what the resident chose
-        assert len(ani.answered_callbacks) == 4
         await bot.settled()
+        assert len(ani.answered_callbacks) == 5
         person = await PeopleRepo(bot.services.db.conn).get("telegram:501")
         assert person.area_code == "cimuncang-rw02-rt03" and person.language == "id"
         assert person.consent_version is not None

@@ -33,6 +33,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels.dispatcher import Dispatcher
+from bot.channels.http import AiohttpRequest
 from bot.context import Services
 from bot.core import Core
 from bot.events import Event, Kind, Reply
@@ -142,14 +143,13 @@ class TelegramChannel:
         tg = services.settings.telegram
         # PTB 22 warns on every RetryAfter unless time periods are timedeltas; we handle both.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
-        pool = tg.max_concurrent * 2 + 4  # a button press sends two requests at once
         application = (
             ApplicationBuilder()
             .token(tg.bot_token or "")
             .base_url(tg.base_url)
-            .connection_pool_size(pool)
-            .pool_timeout(30.0)
-            .get_updates_read_timeout(tg.poll_timeout + 10)
+            # a button press sends two requests at once (the reply and the callback answer)
+            .request(AiohttpRequest(tg.max_concurrent * 2))
+            .get_updates_request(AiohttpRequest(1, read_timeout=tg.poll_timeout + 10))
             .updater(None)
             .build()
         )
