@@ -1,0 +1,73 @@
+"""The operator's CLI: areas with invite links, and role management with an audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from db.database import Database
+from db.repositories.audit import AuditRepo
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch) -> Path:
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("SIAGA_CONFIG", str(ROOT / "config" / "settings.example.toml"))
+    monkeypatch.setenv("SIAGA_DB", str(db))
+    monkeypatch.setenv("SIAGA_AREAS_FILE", str(ROOT / "config" / "areas.demo.toml"))
+    return db
+
+
+def audit_rows(db: Path) -> list:
+    async def read() -> list:
+        database = await Database.open(db)
+        try:
+            return await AuditRepo(database.conn).recent(20)
+        finally:
+            await database.close()
+
+    return asyncio.run(read())
+
+
+def test_areas_lists_every_rt_with_its_invite_link(cli_env, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "SiagaWargaBot")
+    assert main(["areas"]) == 0
+    out = capsys.readouterr().out
+    assert "cimuncang-rw02-rt03  RT 03  https://t.me/SiagaWargaBot?start=cmc23-" in out
+    assert out.count("https://t.me/SiagaWargaBot?start=") == 12
+
+
+def test_grant_list_revoke_are_audited(cli_env, capsys) -> None:
+    assert main(["admin", "grant", "coordinator", "telegram:12345",
+                 "--area", "cimuncang-rw02-rt03"]) == 0
+    assert "granted: telegram:12345 coordinator cimuncang-rw02-rt03" in capsys.readouterr().out
+    assert main(["admin", "grant", "moderator", "telegram:777"]) == 0
+    assert main(["admin", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "telegram:12345  coordinator cimuncang-rw02-rt03" in listed
+    assert "telegram:777  moderator" in listed
+    assert main(["admin", "revoke", "coordinator", "telegram:12345",
+                 "--area", "cimuncang-rw02-rt03"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    actions = [(e.action, e.target, e.outcome) for e in audit_rows(cli_env)]
+    assert actions[0] == ("roles.manage", "telegram:12345", "allowed")
+    assert len(actions) == 4 and all(a[0] == "roles.manage" for a in actions)
+    assert all(e.actor.startswith("cli:") for e in audit_rows(cli_env))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["coordinator", "telegram:1"], "needs --area"),
+        (["coordinator", "telegram:1", "--area", "nowhere-rw09"], "is not an RT or RW code"),
+        (["moderator", "telegram:1", "--area", "cimuncang-rw01"], "coordinators only"),
+        (["admin", "12345"], "identity must look like telegram:12345"),
+    ],
+)
+def test_bad_grants_are_refused_with_a_reason(cli_env, capsys, args, message) -> None:
+    assert main(["admin", "grant", *args]) == 2
+    assert message in capsys.readouterr().err
