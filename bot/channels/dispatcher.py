@@ -12,6 +12,10 @@ from db.repositories.inbox import InboxItem
 log = logging.getLogger(__name__)
 
 
+def _order(item: InboxItem) -> int:
+    return int(item.external_id) if item.external_id.isdigit() else item.id
+
+
 class Dispatcher:
     def __init__(self, handle: Callable[[InboxItem], Awaitable[None]], limit: int) -> None:
         self._handle = handle
@@ -30,7 +34,12 @@ class Dispatcher:
         key = item.sender or f"#{item.id}"
         queue = self._queues.get(key)
         if queue is not None:
-            queue.append(item)
+            # Webhook requests can finish out of order: keep this person's waiting items in
+            # update order (queue[0] is already being handled and stays first).
+            position = len(queue)
+            while position > 1 and _order(queue[position - 1]) > _order(item):
+                position -= 1
+            queue.insert(position, item)
             return
         self._queues[key] = deque([item])
         self._idle.clear()
