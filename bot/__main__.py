@@ -71,9 +71,18 @@ async def _run(settings: Settings) -> int:
             channel = TelegramChannel.build(services, core)
             loop = asyncio.get_running_loop()
             main = asyncio.current_task()
+            stopping = False
+
+            def stop() -> None:
+                """First signal: stop and finish the updates in hand; later ones: ignored."""
+                nonlocal stopping
+                if not stopping:
+                    stopping = True
+                    main.cancel()  # type: ignore[union-attr]
+
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, main.cancel)  # type: ignore[union-attr]
+                    loop.add_signal_handler(sig, stop)
             mode = "webhook" if settings.telegram.webhook else "long polling"
             log.info("Telegram channel starting (%s)", mode)
             try:

@@ -23,11 +23,11 @@ CONSENT_VERSION = "2026-11-29"
 LANGUAGES = (("id", "lang.id"), ("en", "lang.en"))
 
 
-def language_reply(ctx: Context, key: str) -> Reply:
+def language_reply(ctx: Context, key: str, **params: str) -> Reply:
     current = ctx.lang
     rows = [[button(label, f"lang:{code}", selected=code == current)]
             for code, label in LANGUAGES]
-    return say(key, rows)
+    return say(key, rows, **params)
 
 
 def consent_reply(ctx: Context) -> Reply:
@@ -113,8 +113,9 @@ async def start(ctx: Context) -> list[Reply]:
     ctx.conv.go(FLOW, "language", **data)
     greeting = "onboarding.welcome_invite" if invite else "onboarding.welcome"
     params = {"area": _label(ctx, invite.code)} if invite else {}
-    return [*replies, say(greeting, deployment=ctx.services.settings.deployment_name, **params),
-            language_reply(ctx, "onboarding.language")]
+    # one message: the greeting carries the language question and its buttons
+    return [*replies, language_reply(ctx, greeting,
+                                     deployment=ctx.services.settings.deployment_name, **params)]
 
 
 async def join(ctx: Context) -> list[Reply]:

@@ -1,0 +1,631 @@
+"""Orchestrator: ``python -m bench [surge|raw|crash|all ...] [options]``.
+
+For every scenario it runs Siaga Warga (``python -m bot run``) and then the echo bot
+(:mod:`bench.echobot`), each in its own process against a fresh fake-server process
+(:mod:`bench.driver`) and a fresh SQLite file, prints the figures and, at the end, a table.
+Results also go to ``bench/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import textwrap
+import time
+import tomllib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+PY = sys.executable
+SCENARIOS = ("surge", "raw", "crash")
+STEPS_PER_RESIDENT = 5
+
+SURGE_MIN_PCT = 95.0
+SURGE_MAX_P99_MS = 250.0
+RAW_MIN_RATIO = 0.5
+DEFAULT_MAX_CONCURRENT = 16
+
+OURS, ECHO = "ours", "echo"
+BOT_NAMES = {OURS: "siaga-warga", ECHO: "echo (PTB)"}
+
+
+# --------------------------------------------------------------------------------------------
+# child processes
+# --------------------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+
+def _open_log(path: Path) -> Any:
+    return path.open("ab")
+
+
+class Children:
+    """Every process this run started; each is stopped by its own pid, none outlives us."""
+
+    def __init__(self) -> None:
+        self.procs: list[asyncio.subprocess.Process] = []
+        self._files: list[Any] = []
+
+    async def spawn(self, cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None,
+                    pipe: bool = False) -> asyncio.subprocess.Process:
+        out = _open_log(log)
+        self._files.append(out)
+        kwargs: dict[str, Any] = {}
+        if platform.system() == "Linux":
+            kwargs["preexec_fn"] = _die_with_parent
+        proc = await asyncio.create_subprocess_exec(
+            *cmd,
+            cwd=str(ROOT),
+            env=env,
+            stdin=asyncio.subprocess.PIPE if pipe else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE if pipe else out,
+            stderr=out,
+            limit=1 << 24,
+            **kwargs,
+        )
+        self.procs.append(proc)
+        return proc
+
+    @staticmethod
+    async def stop(proc: asyncio.subprocess.Process, grace: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds."""
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), grace)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 10.0)
+        return proc.returncode
+
+    @staticmethod
+    async def kill(proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 10.0)
+
+    async def stop_all(self) -> None:
+        for proc in self.procs:
+            await self.kill(proc)
+        self.close_files()
+
+    def kill_all_now(self) -> None:
+        """Last resort outside the event loop (e.g. after Ctrl-C)."""
+        for proc in self.procs:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(proc.pid, signal.SIGKILL)
+        self.close_files()
+
+    def close_files(self) -> None:
+        for f in self._files:
+            with contextlib.suppress(OSError):
+                f.close()
+        self._files.clear()
+
+
+CHILDREN = Children()
+
+
+# --------------------------------------------------------------------------------------------
+# one bot run
+# --------------------------------------------------------------------------------------------
+
+
+def demo_invite() -> str:
+    """The invite code of RT 03 / RW 02 in config/areas.demo.toml (else the first one)."""
+    data = tomllib.loads((ROOT / "config" / "areas.demo.toml").read_text(encoding="utf-8"))
+    first = None
+    for kel in data.get("kelurahan", []):
+        for rw in kel.get("rw", []):
+            for rt in rw.get("rt", []):
+                first = first or rt.get("invite")
+                if rw.get("number") == "02" and rt.get("number") == "03":
+                    return str(rt["invite"])
+    if first is None:
+        raise SystemExit("no invite code in config/areas.demo.toml")
+    return str(first)
+
+
+def bot_env(url: str, token: str, db: Path, max_concurrent: int | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SIAGA_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_BASE_URL=url,
+        TELEGRAM_POLL_TIMEOUT="1",
+        SIAGA_DB=str(db),
+        SIAGA_CONFIG=str(ROOT / "config" / "settings.example.toml"),
+        SIAGA_AREAS_FILE=str(ROOT / "config" / "areas.demo.toml"),
+        PTB_TIMEDELTA="true",
+        PYTHONUNBUFFERED="1",
+    )
+    if max_concurrent is not None:
+        env["TELEGRAM_MAX_CONCURRENT"] = str(max_concurrent)
+    return env
+
+
+def bot_command(kind: str, profile: Path | None) -> list[str]:
+    if kind == ECHO:
+        return [PY, "-m", "bench.echobot"]
+    if profile is not None:
+        return [PY, "-m", "cProfile", "-o", str(profile), "-m", "bot", "run"]
+    return [PY, "-m", "bot", "run"]
+
+
+def _stat_cpu(path: Path) -> float:
+    fields = path.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(proc: asyncio.subprocess.Process | None) -> tuple[float, float] | None:
+    """(all threads, main thread) CPU seconds a live child has used so far (Linux /proc)."""
+    if proc is None or proc.returncode is not None:
+        return None
+    try:
+        return (_stat_cpu(Path(f"/proc/{proc.pid}/stat")),
+                _stat_cpu(Path(f"/proc/{proc.pid}/task/{proc.pid}/stat")))
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def log_problems(path: Path) -> JSONDict:
+    """Count ERROR / WARNING / Traceback lines in a bot log; keep the first few."""
+    counts = {"errors": 0, "warnings": 0, "tracebacks": 0}
+    first: list[str] = []
+    if not path.exists():
+        return {**counts, "first": first}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if " ERROR " in line or " CRITICAL " in line:
+            counts["errors"] += 1
+        elif " WARNING " in line:
+            counts["warnings"] += 1
+        elif line.startswith("Traceback"):
+            counts["tracebacks"] += 1
+        else:
+            continue
+        if len(first) < 3:
+            first.append(line[:200])
+    return {**counts, "first": first}
+
+
+async def _next_event(driver: asyncio.subprocess.Process, bot: asyncio.subprocess.Process | None,
+                      timeout: float) -> JSONDict | None:  # noqa: ASYNC109
+    """The next JSON event from the driver; {"event": "bot_exit"} if the bot dies first;
+    None on timeout or when the driver ended."""
+    assert driver.stdout is not None
+    deadline = time.monotonic() + timeout
+    line_task = asyncio.ensure_future(driver.stdout.readline())
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            waiters: set[asyncio.Future[Any]] = {line_task}
+            bot_task = None
+            if bot is not None and bot.returncode is None:
+                bot_task = asyncio.ensure_future(bot.wait())
+                waiters.add(bot_task)
+            done, _ = await asyncio.wait(waiters, timeout=remaining,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if bot_task is not None and not bot_task.done():
+                bot_task.cancel()
+            if line_task in done:
+                line = line_task.result()
+                if not line:
+                    return None
+                with contextlib.suppress(ValueError):
+                    event = json.loads(line)
+                    if isinstance(event, dict):
+                        return event
+                line_task = asyncio.ensure_future(driver.stdout.readline())
+                continue
+            if bot_task is not None and bot_task in done:
+                return {"event": "bot_exit", "code": bot.returncode if bot else None}
+    finally:
+        if not line_task.done():
+            line_task.cancel()
+
+
+def _send(driver: asyncio.subprocess.Process, cmd: str) -> None:
+    if driver.stdin is not None and driver.returncode is None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            driver.stdin.write(json.dumps({"cmd": cmd}).encode() + b"\n")
+
+
+def _add_cpu(total: list[float], sample: tuple[float, float] | None) -> None:
+    if sample is not None:
+        total[0] += sample[0]
+        total[1] += sample[1]
+
+
+async def run_bot(opts: argparse.Namespace, scenario: str, kind: str, *, residents: int,
+                  latency_ms: float, deadline: float, kill_fraction: float = 0.4) -> JSONDict:
+    """One bot against one fresh fake server (and a fresh SQLite file)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"siaga-bench-{scenario}-{kind}-"))
+    driver_cmd = [
+        PY, "-m", "bench.driver", "--scenario", scenario, "--residents", str(residents),
+        "--rule", "button" if kind == OURS else "any", "--rate", str(opts.rate),
+        "--latency-ms", str(latency_ms), "--invite", opts.invite,
+        "--deadline", str(deadline), "--kill-fraction", str(kill_fraction),
+    ]
+    profile = None
+    if kind == OURS and opts.profile:
+        opts.profile.mkdir(parents=True, exist_ok=True)
+        profile = opts.profile / f"{scenario}.prof"
+    label = f"{scenario}/{BOT_NAMES[kind]}"
+    print(f"  {label}: {residents} residents, latency {latency_ms:g} ms, "
+          f"time limit {deadline:.0f} s ...", flush=True)
+    started = time.monotonic()
+    driver = await CHILDREN.spawn(driver_cmd, log=tmp / "driver.log",
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"}, pipe=True)
+    bot: asyncio.subprocess.Process | None = None
+    result: JSONDict | None = None
+    notes: list[str] = []
+    restarts = 0
+    bot_cpu = [0.0, 0.0]
+    fake_cpu = None
+    try:
+        ready = await _next_event(driver, None, 60.0)
+        if not ready or ready.get("event") != "ready":
+            raise RuntimeError(f"fake server did not start (see {tmp / 'driver.log'})")
+        env = bot_env(ready["url"], ready["token"], tmp / "siaga.db", opts.max_concurrent)
+        bot = await CHILDREN.spawn(bot_command(kind, profile), log=tmp / "bot.log", env=env)
+        limit = time.monotonic() + deadline + 120.0
+        while time.monotonic() < limit:
+            event = await _next_event(driver, bot, limit - time.monotonic())
+            if event is None:
+                notes.append("driver gave no result")
+                break
+            name = event.get("event")
+            if name == "result":
+                result = event
+                _add_cpu(bot_cpu, cpu_seconds(bot))
+                fake_cpu = cpu_seconds(driver)
+                break
+            if name == "kill" and bot is not None:
+                _add_cpu(bot_cpu, cpu_seconds(bot))
+                await CHILDREN.kill(bot)  # SIGKILL, by pid
+                restarts += 1
+                print(f"    killed the bot (SIGKILL) after {event.get('answered')} of "
+                      f"{event.get('residents')} residents were answered; restarting",
+                      flush=True)
+                bot = await CHILDREN.spawn(bot_command(kind, None), log=tmp / "bot.log",
+                                           env=env)
+                _send(driver, "restarted")
+            elif name == "bot_exit":
+                notes.append(f"bot exited on its own with code {event.get('code')}")
+                _send(driver, "quit")  # the driver reports what it has
+                bot = None
+    finally:
+        if bot is not None:
+            await Children.stop(bot, grace=30.0 if profile else 10.0)
+        _send(driver, "quit")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(driver.wait(), 15.0)
+        await CHILDREN.kill(driver)
+        CHILDREN.close_files()
+    if result is None:
+        tail = (tmp / "bot.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{label}: no result ({'; '.join(notes)}; logs in {tmp}); "
+                           f"bot log tail:\n{tail}")
+    result.pop("event", None)
+    result["bot"] = BOT_NAMES[kind]
+    result["wall_s"] = round(time.monotonic() - started, 1)
+    result["restarts"] = restarts
+    result["cpu_s"] = {"bot": round(bot_cpu[0], 1), "bot_main_thread": round(bot_cpu[1], 1),
+                       "fake": None if fake_cpu is None else round(fake_cpu[0], 1)}
+    result["bot_log"] = log_problems(tmp / "bot.log")
+    if notes:
+        result["notes"] = notes
+        result["bot_log_tail"] = (tmp / "bot.log").read_text(errors="replace")[-1500:]
+    if profile is not None:
+        result["profile"] = str(profile)
+    if opts.keep_logs:
+        result["logs"] = str(tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _print_run(result)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# scenarios
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, spec: str = ".1f", none: str = "-") -> str:
+    return none if value is None else format(value, spec)
+
+
+def _print_run(r: JSONDict) -> None:
+    lat = r["latency_ms"]
+    line = (f"    -> {r['answered']}/{r['updates_total']} updates answered in "
+            f"{_fmt(r['elapsed_s'])} s: {_fmt(r['updates_per_s'])} updates/s")
+    if r.get("pct_of_offered") is not None:
+        line += (f" ({r['pct_of_offered']:.1f}% of offered {r['offered_rate']:g}/s; the "
+                 f"residents actually offered {_fmt(r.get('offered_per_s_actual'))}/s)")
+    line += f", latency p50 {_fmt(lat['p50'])} ms, p99 {_fmt(lat['p99'])} ms"
+    if r["scenario"] == "crash":
+        line += f"; lost {r['lost']}, duplicated {r['duplicated']}"
+    print(line, flush=True)
+    problems = r["bot_log"]
+    if problems["errors"] or problems["tracebacks"]:
+        print(f"    !! bot log: {problems['errors']} errors, {problems['tracebacks']} "
+              f"tracebacks; first: {problems['first'][:1]}", flush=True)
+    if r.get("error"):
+        print(f"    !! {r['error']}", flush=True)
+    for note in r.get("notes", []):
+        print(f"    !! {note}", flush=True)
+    if r.get("bot_log_tail"):
+        tail = r["bot_log_tail"].strip().splitlines()[-5:]
+        print("    !! bot log tail:\n" + "\n".join(f"       {t}" for t in tail), flush=True)
+    if r.get("stuck") and r["scenario"] != "crash" and not r.get("error"):
+        print(f"    .. stopped at the time limit with {r['stuck']} residents still waiting "
+              f"for an answer (e.g. {r['stuck_examples'][:1]})", flush=True)
+    cpu = r.get("cpu_s") or {}
+    print(f"    .. CPU seconds: bot {cpu.get('bot')} (main thread {cpu.get('bot_main_thread')}),"
+          f" fake server {cpu.get('fake')}; startup {_fmt(r.get('startup_s'), '.2f')} s",
+          flush=True)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def compare(ours: JSONDict, echo: JSONDict | None) -> JSONDict:
+    if echo is None:
+        return {}
+    return {
+        "updates_per_s": _ratio(ours.get("updates_per_s"), echo.get("updates_per_s")),
+        "p50": _ratio(ours["latency_ms"]["p50"], echo["latency_ms"]["p50"]),
+        "p99": _ratio(ours["latency_ms"]["p99"], echo["latency_ms"]["p99"]),
+    }
+
+
+async def surge(opts: argparse.Namespace) -> JSONDict:
+    n = opts.residents
+    expected = n * STEPS_PER_RESIDENT / opts.rate
+    print(f"surge: {n} residents x {STEPS_PER_RESIDENT} steps offered at {opts.rate:g} "
+          f"updates/s (a resident's next step only after the reply), Bot API latency "
+          f"{opts.latency_ms:g} ms", flush=True)
+    ours = await run_bot(opts, "surge", OURS, residents=n, latency_ms=opts.latency_ms,
+                         deadline=2 * expected + 30)
+    echo = None
+    if not opts.no_echo:
+        echo = await run_bot(opts, "surge", ECHO, residents=n, latency_ms=opts.latency_ms,
+                             deadline=(ours["elapsed_s"] or expected) + 30)
+    pct, p99 = ours.get("pct_of_offered"), ours["latency_ms"]["p99"]
+    ok = pct is not None and pct >= SURGE_MIN_PCT and p99 is not None and p99 <= SURGE_MAX_P99_MS
+    return {
+        "ours": ours, "echo": echo, "ours_over_echo": compare(ours, echo),
+        "target": f">= {SURGE_MIN_PCT:g}% of offered rate and p99 <= {SURGE_MAX_P99_MS:g} ms",
+        "pass": ok,
+    }
+
+
+async def raw(opts: argparse.Namespace) -> JSONDict:
+    n = opts.residents
+    print(f"raw: {n * STEPS_PER_RESIDENT} updates ({n} residents x {STEPS_PER_RESIDENT}) "
+          "queued before the bot starts, Bot API latency 0 ms", flush=True)
+    limit = max(120.0, n * STEPS_PER_RESIDENT * 0.03)
+    ours = await run_bot(opts, "raw", OURS, residents=n, latency_ms=0, deadline=limit)
+    echo = None
+    if not opts.no_echo:
+        echo = await run_bot(opts, "raw", ECHO, residents=n, latency_ms=0, deadline=limit)
+    ratio = compare(ours, echo).get("updates_per_s")
+    return {
+        "ours": ours, "echo": echo, "ours_over_echo": compare(ours, echo),
+        "target": f"updates/s >= {RAW_MIN_RATIO:.0%} of the echo bot's",
+        "pass": None if ratio is None else ratio >= RAW_MIN_RATIO,
+    }
+
+
+async def crash(opts: argparse.Namespace) -> JSONDict:
+    n = opts.crash_residents
+    fraction = round(opts.rng.uniform(0.2, 0.6), 3)
+    limit_dups = opts.max_concurrent or DEFAULT_MAX_CONCURRENT
+    print(f"crash: {n} residents send /start <invite> at once, Bot API latency "
+          f"{opts.latency_ms:g} ms; SIGKILL after {fraction:.0%} answered, then restart",
+          flush=True)
+    ours = await run_bot(opts, "crash", OURS, residents=n, latency_ms=opts.latency_ms,
+                         deadline=120.0, kill_fraction=fraction)
+    echo = None
+    if not opts.no_echo:
+        echo = await run_bot(opts, "crash", ECHO, residents=n, latency_ms=opts.latency_ms,
+                             deadline=120.0, kill_fraction=fraction)
+    ok = ours["lost"] == 0 and ours["duplicated"] <= limit_dups
+    return {
+        "ours": ours, "echo": echo, "ours_over_echo": compare(ours, echo),
+        "kill_fraction": fraction,
+        "target": f"0 lost; duplicated <= {limit_dups} (updates in flight: "
+                  "TELEGRAM_MAX_CONCURRENT)",
+        "pass": ok,
+    }
+
+
+RUNNERS = {"surge": surge, "raw": raw, "crash": crash}
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("PASS" if ok else "MISS")
+
+
+DEFINITIONS = (
+    "latency: from the update being enqueued at the fake server (raw, crash: or the bot's "
+    "first getUpdates, if later) to the sendMessage that completes its answer reaching the "
+    "server. Siaga Warga's answer is complete with the message carrying the button pressed "
+    "next (the rule also holds if a step is answered with more than one message); the "
+    "echo bot's with its one message. updates/s: answered updates per second (surge: first "
+    "offer to last answer; raw, crash: first getUpdates to last answer; a run stopped at its "
+    "time limit: over the whole limit)."
+)
+
+
+def table(results: dict[str, JSONDict]) -> str:
+    head = (f"{'scenario':<8} {'bot':<12} {'updates/s':>10} {'%offered':>9} {'p50 ms':>9} "
+            f"{'p99 ms':>9} {'lost':>5} {'dup':>5}  target")
+    lines = [head, "-" * len(head)]
+    for name, res in results.items():
+        if res.get("error"):
+            lines.append(f"{name:<8} FAILED: {str(res['error']).splitlines()[0][:100]}")
+            continue
+        for key in ("ours", "echo"):
+            r = res.get(key)
+            if not r:
+                continue
+            lat = r["latency_ms"]
+            crash_run = name == "crash"
+            target = ""
+            if key == "ours":
+                target = f"{_verdict(res.get('pass'))}  ({res['target']})"
+            lines.append(
+                f"{name:<8} {r['bot']:<12} {_fmt(r['updates_per_s']):>10} "
+                f"{_fmt(r.get('pct_of_offered'), '.1f'):>9} {_fmt(lat['p50']):>9} "
+                f"{_fmt(lat['p99']):>9} {_fmt(r.get('lost') if crash_run else None, 'd'):>5} "
+                f"{_fmt(r.get('duplicated') if crash_run else None, 'd'):>5}  {target}"
+            )
+        cmp_ = res.get("ours_over_echo") or {}
+        if cmp_:
+            lines.append(
+                f"{name:<8} {'ours/echo':<12} {_fmt(cmp_.get('updates_per_s'), '.3g'):>10} "
+                f"{'':>9} {_fmt(cmp_.get('p50'), '.3g'):>9} {_fmt(cmp_.get('p99'), '.3g'):>9}"
+            )
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark Siaga Warga against a bare python-telegram-bot echo bot.")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="surge, raw, crash or all (default: all)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke check: 200 residents everywhere")
+    p.add_argument("--residents", type=int, default=None,
+                   help="residents in surge and raw (default 2000, --quick 200)")
+    p.add_argument("--crash-residents", type=int, default=None,
+                   help="residents in crash (default 1000, --quick 200)")
+    p.add_argument("--rate", type=float, default=100.0,
+                   help="surge: updates offered per second (default 100)")
+    p.add_argument("--latency-ms", type=float, default=50.0,
+                   help="surge and crash: fake Bot API latency per call (default 50)")
+    p.add_argument("--max-concurrent", type=int, default=None,
+                   help="TELEGRAM_MAX_CONCURRENT for our bot (default: the bot's, 16)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the crash kill point")
+    p.add_argument("--no-echo", action="store_true", help="skip the echo-bot runs")
+    p.add_argument("--invite", default=None, help="invite code (default: RT 03 / RW 02)")
+    p.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                   help="run our bot under cProfile, writing DIR/<scenario>.prof")
+    p.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
+    p.add_argument("--keep-logs", action="store_true", help="keep the temporary run folders")
+    args = p.parse_args(argv)
+    if args.residents is None:
+        args.residents = 200 if args.quick else 2000
+    if args.crash_residents is None:
+        args.crash_residents = 200 if args.quick else 1000
+    if min(args.residents, args.crash_residents) < 1 or args.rate <= 0 or args.latency_ms < 0:
+        p.error("residents and rate must be positive, latency not negative")
+    unknown = [s for s in args.scenarios if s not in (*SCENARIOS, "all")]
+    if unknown:
+        p.error(f"unknown scenario {unknown[0]!r} (choose from surge, raw, crash, all)")
+    if not args.scenarios or "all" in args.scenarios:
+        chosen = list(SCENARIOS)
+    else:
+        chosen = list(dict.fromkeys(args.scenarios))
+    args.scenarios = chosen
+    args.invite = args.invite or demo_invite()
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1 << 30)
+    args.rng = random.Random(args.seed)
+    return args
+
+
+async def amain(opts: argparse.Namespace) -> int:
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, main_task.cancel)  # type: ignore[union-attr]
+    started = time.monotonic()
+    results: dict[str, JSONDict] = {}
+    try:
+        for name in opts.scenarios:
+            try:
+                results[name] = await RUNNERS[name](opts)
+            except RuntimeError as exc:
+                print(f"  !! {name} failed: {exc}", flush=True)
+                results[name] = {"error": str(exc), "pass": False}
+    finally:
+        await CHILDREN.stop_all()
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()
+                 if k != "rng"},
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                 "platform": platform.platform()},
+        "total_wall_s": round(time.monotonic() - started, 1),
+        "definitions": DEFINITIONS,
+        "scenarios": results,
+    }
+    opts.json.parent.mkdir(parents=True, exist_ok=True)
+    opts.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    print()
+    print(table(results))
+    print()
+    print(textwrap.fill(DEFINITIONS, 99))
+    print(f"\ntotal {report['total_wall_s']:.0f} s; results written to {opts.json}")
+    failed = [name for name, res in results.items() if res.get("pass") is False]
+    if failed:
+        print(f"targets missed: {', '.join(failed)}")
+    broken = [name for name, res in results.items() if res.get("error")
+              or any((res.get(k) or {}).get("error") for k in ("ours", "echo"))]
+    if broken:
+        print(f"runs that did not complete: {', '.join(broken)}")
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    print(f"Siaga Warga benchmark: {', '.join(opts.scenarios)}; {os.cpu_count()} CPUs; "
+          f"seed {opts.seed}", flush=True)
+    try:
+        return asyncio.run(amain(opts))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("\ninterrupted; child processes stopped", file=sys.stderr)
+        return 130
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        CHILDREN.kill_all_now()
