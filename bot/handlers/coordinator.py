@@ -16,8 +16,10 @@ async def invites(ctx: Context) -> list[Reply]:
     links = []
     for scope in scopes:
         if await authz.authorize(ctx.person.identity, Action.INVITE_VIEW, scope):
-            links += [{"area": f"RT {rt.number} / RW {rt.rw_code[-2:]}", "invite": rt.invite}
-                      for rt in areas.rts_within(scope)]
+            for rt in areas.rts_within(scope):
+                kel, rw, _ = areas.chain(rt.code)  # type: ignore[misc]
+                links.append({"area": f"RT {rt.number} / RW {rw.number}, {kel.name}",
+                              "invite": rt.invite})
     if not links:
         if not scopes:  # still audited: a refused attempt is a privileged action too
             await authz.authorize(ctx.person.identity, Action.INVITE_VIEW, ctx.person.area_code)
