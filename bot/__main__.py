@@ -11,6 +11,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from telegram.error import Conflict, InvalidToken, NetworkError
+
 from bot.areas import RT, RW, Areas, load_areas
 from bot.authz import Action, Role
 from bot.channels.console import ConsoleChannel, language_from_locale
@@ -92,6 +94,19 @@ async def _run(settings: Settings) -> int:
                     await channel.run_polling()
             except asyncio.CancelledError:
                 log.info("stopped")
+            except InvalidToken:
+                raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram rejected this token "
+                                  "(check it with @BotFather)") from None
+            except Conflict:
+                raise ConfigError("TELEGRAM_BOT_TOKEN: another process is already receiving "
+                                  "this bot's updates; stop it first") from None
+            except NetworkError as exc:
+                reason = str(exc).replace(settings.telegram.bot_token or "", "<token>")
+                raise ConfigError(f"TELEGRAM_BASE_URL: cannot reach the Bot API at "
+                                  f"{settings.telegram.base_url} ({reason})") from None
+            except OSError as exc:
+                raise ConfigError(f"SIAGA_HTTP_PORT: cannot listen on {settings.http_host}:"
+                                  f"{settings.http_port} ({exc.strerror})") from None
             return 0
         finally:
             housekeeping.cancel()

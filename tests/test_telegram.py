@@ -361,3 +361,61 @@ async def test_erase_confirmation_survives_odd_input_and_forgets_the_audit_trail
             "SELECT COUNT(*) FROM audit_log WHERE actor = 'telegram:513'"
         ) as cur:
             assert (await cur.fetchone())[0] == 0  # ...and forgotten with the person
+
+
+INVITE_RW01_RT01 = "cmc11-PESr9sme"
+
+
+async def test_change_rt_in_settings_and_move_by_another_invite(fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        oki = fake.user(514)
+        await register(oki)
+        await oki.send("/pengaturan")
+        await oki.next_reply()
+        await oki.click("🏘️ Ganti RT")
+        await oki.next_reply()
+        await oki.click("Cimuncang (Serang, Kota Serang)")
+        await oki.next_reply()
+        await oki.click("RW 03")
+        await oki.next_reply()
+        await oki.click("RT 02")
+        changed = await oki.next_reply()
+        assert "RT Anda sekarang RT 02 / RW 03, Cimuncang" in changed["text"]
+        assert "🗑️ Hapus data saya" in oki.buttons(changed)  # back in Settings
+
+        await oki.send(f"/start {INVITE_RW01_RT01}")  # a link shared in another RT's group
+        ask = await oki.next_reply()
+        assert "Tautan ini untuk RT 01 / RW 01, Cimuncang" in ask["text"]
+        await oki.click("Tidak")
+        assert "Anda tetap di RT 02 / RW 03" in (await oki.next_reply())["text"]
+        await oki.send(f"/start {INVITE_RW01_RT01}")
+        await oki.next_reply()
+        await oki.click("Ya, pindah")
+        assert "Sekarang Anda terdaftar di RT 01 / RW 01" in (await oki.next_reply())["text"]
+        await bot.settled()
+        person = await PeopleRepo(bot.services.db.conn).get("telegram:514")
+        assert person.area_code == "cimuncang-rw01-rt01"
+
+
+async def test_not_now_then_join_later_from_the_menu(fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        put = fake.user(515)
+        await put.send("/start")
+        await put.next_reply()
+        await put.click("✅ Bahasa Indonesia")
+        await put.next_reply()
+        await put.click("Nanti saja")
+        declined = await put.next_reply()
+        assert "Anda tetap bisa membaca info kesehatan" in declined["text"]
+        await bot.settled()
+        person = await PeopleRepo(bot.services.db.conn).get("telegram:515")
+        assert person.consent_version is None and person.area_code is None
+
+        await put.click("📋 Info protokol kesehatan")  # still allowed without consent
+        assert "Pilih topik" in (await put.next_reply())["text"]
+        await put.send("/darurat")
+        assert "Daftar ke RT Anda untuk melihat" in (await put.next_reply())["text"]
+        await put.click("🏘️ Daftar ke RT saya")
+        assert "Setuju?" in (await put.next_reply())["text"]
+        await put.click("✅ Setuju")
+        assert "Di kelurahan mana" in (await put.next_reply())["text"]

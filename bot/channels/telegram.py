@@ -137,23 +137,28 @@ class TelegramChannel:
         self.labels = Renderer(services.content, "console", lang)  # button labels are plain
         self.dispatcher = Dispatcher(self._process, services.settings.telegram.max_concurrent)
         self._stop = asyncio.Event()
+        self._requests: tuple[AiohttpRequest, ...] = ()
 
     @classmethod
     def build(cls, services: Services, core: Core) -> TelegramChannel:
         tg = services.settings.telegram
         # PTB 22 warns on every RetryAfter unless time periods are timedeltas; we handle both.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
+        # a button press sends two requests at once (the reply and the callback answer)
+        requests = (AiohttpRequest(tg.max_concurrent * 2),
+                    AiohttpRequest(1, read_timeout=tg.poll_timeout + 10))
         application = (
             ApplicationBuilder()
             .token(tg.bot_token or "")
             .base_url(tg.base_url)
-            # a button press sends two requests at once (the reply and the callback answer)
-            .request(AiohttpRequest(tg.max_concurrent * 2))
-            .get_updates_request(AiohttpRequest(1, read_timeout=tg.poll_timeout + 10))
+            .request(requests[0])
+            .get_updates_request(requests[1])
             .updater(None)
             .build()
         )
-        return cls(services, core, application)
+        channel = cls(services, core, application)
+        channel._requests = requests
+        return channel
 
     # --- sending -------------------------------------------------------------------------
 
@@ -277,6 +282,8 @@ class TelegramChannel:
                         self.dispatcher.backlog)
         await self.dispatcher.cancel()
         await self.app.shutdown()
+        for request in self._requests:  # also when start-up failed before PTB initialised
+            await request.shutdown()
 
     async def poll(self) -> None:
         """Long-poll getUpdates; each batch is committed before the next call confirms it."""
