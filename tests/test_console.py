@@ -41,7 +41,7 @@ async def test_console_english_and_odd_input(services: Services) -> None:
     out = await chat(services, ["2", "9", "hello?", "/nonsense", "2"], user="bob")
     assert "Before we start: your data" in out
     assert "Please choose one of the buttons below." in out  # "9" and "hello?" re-ask
-    assert "The command /nonsense is not known." in out
+    assert "I don't know the command /nonsense." in out
     assert "That's fine. You can still read health information" in out  # "Not now"
 
 

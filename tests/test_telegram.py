@@ -222,8 +222,8 @@ async def test_features_not_built_say_so_and_return_to_menu(fake, tmp_path) -> N
     async with running_bot(fake, tmp_path):
         gita = fake.user(507)
         await register(gita)
-        for label, name in [("🤒 Lapor gejala", "Lapor gejala"), ("🚫 Laporkan hoaks",
-                                                                   "Laporkan hoaks")]:
+        for label, name in [("🤒 Lapor gejala", "Lapor gejala"), ("🚫 Lapor hoaks",
+                                                                   "Lapor hoaks")]:
             await gita.click(label)
             reply = await gita.next_reply()
             assert f"Fitur 🤒 {name}" in reply["text"] or f"Fitur 🚫 {name}" in reply["text"]
@@ -243,7 +243,7 @@ async def test_restart_in_the_middle_of_onboarding_continues(fake, tmp_path) -> 
     await hadi.click("✅ Setuju")
     async with running_bot(fake, tmp_path) as bot:
         reply = await hadi.next_reply()
-        assert "Di kelurahan mana Anda tinggal?" in reply["text"]
+        assert "Di kelurahan/desa mana Anda tinggal?" in reply["text"]
         await bot.settled()
         person = await PeopleRepo(bot.services.db.conn).get("telegram:508")
         assert person.consent_version is not None and person.language == "id"
@@ -418,4 +418,4 @@ async def test_not_now_then_join_later_from_the_menu(fake, tmp_path) -> None:
         await put.click("🏘️ Daftar ke RT saya")
         assert "Setuju?" in (await put.next_reply())["text"]
         await put.click("✅ Setuju")
-        assert "Di kelurahan mana" in (await put.next_reply())["text"]
+        assert "Di kelurahan/desa mana" in (await put.next_reply())["text"]

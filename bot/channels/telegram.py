@@ -51,7 +51,7 @@ MEDIA_KEYS = ("sticker", "photo", "video", "voice", "audio", "document", "animat
 COMMAND_DESCRIPTIONS = {
     "id": {
         "start": "Mulai / daftar ke RT", "menu": "Menu utama", "info": "Info protokol kesehatan",
-        "gejala": "Lapor gejala", "relawan": "Jadi relawan", "hoaks": "Laporkan hoaks",
+        "gejala": "Lapor gejala", "relawan": "Jadi relawan", "hoaks": "Lapor hoaks",
         "cekfakta": "Cek fakta", "pengumuman": "Pengumuman RT/RW", "darurat": "Kontak darurat",
         "pengaturan": "Bahasa, RT, pengumuman", "bantuan": "Bantuan",
         "hapusdata": "Hapus semua data saya",
