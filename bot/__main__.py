@@ -104,9 +104,6 @@ async def _run(settings: Settings) -> int:
                 reason = str(exc).replace(settings.telegram.bot_token or "", "<token>")
                 raise ConfigError(f"TELEGRAM_BASE_URL: cannot reach the Bot API at "
                                   f"{settings.telegram.base_url} ({reason})") from None
-            except OSError as exc:
-                raise ConfigError(f"SIAGA_HTTP_PORT: cannot listen on {settings.http_host}:"
-                                  f"{settings.http_port} ({exc.strerror})") from None
             return 0
         finally:
             housekeeping.cancel()

@@ -242,8 +242,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set")
     if tg.webhook_url and not tg.webhook_secret:
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set")
-    if tg.webhook_url and urlparse(tg.webhook_url).scheme != "https":
-        raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only delivers to https:// URLs")
+    if tg.webhook_url:
+        hook = urlparse(tg.webhook_url)
+        if hook.scheme != "https":
+            raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only delivers to https:// URLs")
+        try:
+            port = hook.port or 443
+        except ValueError:
+            port = -1
+        if port not in {443, 80, 88, 8443}:
+            raise ConfigError("TELEGRAM_WEBHOOK_URL: Telegram only delivers to ports 443, 80, "
+                              "88 and 8443 (put a reverse proxy in front of SIAGA_HTTP_PORT)")
     return Settings(
         telegram=tg,
         http_host=values["http.host"],

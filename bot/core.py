@@ -6,6 +6,7 @@ update is handled again from the old state (answered twice) rather than lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -57,5 +58,7 @@ class Core:
             if finish is not None:
                 await finish(conn)
 
-        await services.db.write(persist)
+        # once the replies are out, save even if this task is being cancelled (shutdown), so a
+        # clean restart does not answer the same update again
+        await asyncio.shield(services.db.write(persist))
         return replies

@@ -27,6 +27,7 @@ class Database:
         self.conn = conn
         self._queue: asyncio.Queue[tuple[WriteFn[Any], asyncio.Future[Any]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -49,10 +50,17 @@ class Database:
             self._queue.put_nowait(_STOP)
             await self._writer
             self._writer = None
+        self._closed = True
+        while not self._queue.empty():  # anything queued after the marker
+            _, future = self._queue.get_nowait()
+            if future is not None and not future.done():
+                future.set_exception(RuntimeError("the database is closed"))
         await self.conn.close()
 
     async def write(self, fn: WriteFn[T]) -> T:
         """Run ``fn(conn)`` in a write transaction and return its result once committed."""
+        if self._closed or (self._writer is not None and self._writer.done()):
+            raise RuntimeError("the database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((fn, future))
         return await future
@@ -68,30 +76,17 @@ class Database:
                 batch = [item for item in batch if item is not _STOP]
                 if not batch:
                     break
-            results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                for fn, future in batch:
-                    await self.conn.execute("SAVEPOINT w")
-                    try:
-                        value = await fn(self.conn)
-                    except Exception as exc:  # one failing write must not undo the others
-                        await self.conn.execute("ROLLBACK TO w")
-                        await self.conn.execute("RELEASE w")
-                        results.append((future, None, exc))
-                    else:
-                        await self.conn.execute("RELEASE w")
-                        results.append((future, value, None))
-                await self.conn.execute("COMMIT")
+                results = await self._commit_batch(batch)
             except asyncio.CancelledError:
                 for _, future in batch:
                     if not future.done():
                         future.cancel()
                 raise
-            except Exception as exc:
-                with contextlib.suppress(Exception):
-                    await self.conn.execute("ROLLBACK")
-                results = [(future, None, exc) for _, future in batch]
+            except Exception:
+                # SQLite gave up on the whole transaction (disk full, I/O error) or COMMIT
+                # failed: try each write on its own so only the culprit fails.
+                results = [await self._commit_one(fn, future) for fn, future in batch]
             for future, value, error in results:
                 if future.done():
                     continue
@@ -99,3 +94,42 @@ class Database:
                     future.set_result(value)
                 else:
                     future.set_exception(error)
+
+    async def _commit_batch(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]
+                            ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for fn, future in batch:
+                await self.conn.execute("SAVEPOINT w")
+                try:
+                    value = await fn(self.conn)
+                except Exception as exc:  # one failing write must not undo the others
+                    if not self.conn.in_transaction:
+                        raise  # SQLite rolled back everything: fall back to one by one
+                    await self.conn.execute("ROLLBACK TO w")
+                    await self.conn.execute("RELEASE w")
+                    results.append((future, None, exc))
+                else:
+                    await self.conn.execute("RELEASE w")
+                    results.append((future, value, None))
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                with contextlib.suppress(Exception):
+                    await self.conn.execute("ROLLBACK")
+            raise
+        return results
+
+    async def _commit_one(self, fn: WriteFn[Any], future: asyncio.Future[Any]
+                          ) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
+        try:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            value = await fn(self.conn)
+            await self.conn.execute("COMMIT")
+        except Exception as exc:
+            if self.conn.in_transaction:
+                with contextlib.suppress(Exception):
+                    await self.conn.execute("ROLLBACK")
+            return future, None, exc
+        return future, value, None

@@ -37,6 +37,7 @@ async def running_bot(fake: FakeBotAPI, tmp_path: Path, clock: Clock | None = No
                              TELEGRAM_BOT_USERNAME=fake.bot_username, **env)
     async with open_services(settings, clock or FakeClock()) as services:
         channel = TelegramChannel.build(services, Core(services))
+        channel.backoff = 0.02  # retries in milliseconds, not seconds
         task = asyncio.create_task(channel.run_polling())
         try:
             yield RunningBot(services, channel, task)

@@ -42,6 +42,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ({"TELEGRAM_WEBHOOK_URL": "http://bot.example.org/wh", "TELEGRAM_BOT_TOKEN": TOKEN,
           "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "TELEGRAM_WEBHOOK_URL"),
         ({"SIAGA_CONFIG": "/nonexistent/settings.toml"}, "SIAGA_CONFIG"),
+        ({"TELEGRAM_WEBHOOK_URL": "https://bot.example.org:8080/wh", "TELEGRAM_BOT_TOKEN": TOKEN,
+          "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "TELEGRAM_WEBHOOK_URL"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path: Path, env: dict, names: str) -> None:

@@ -41,3 +41,14 @@ async def test_slow_server_times_out(fake) -> None:
         fake.latency = 1.0
         with pytest.raises(TimedOut):
             await bot.send_message(chat_id=77, text="halo")
+
+
+async def test_file_names_arrive_as_written_and_file_handles_can_be_sent(fake, tmp_path) -> None:
+    poster = tmp_path / "Poster Posyandu – Januari.pdf"
+    poster.write_bytes(b"%PDF-1.4 poster")
+    bot = Bot(fake.token, base_url=fake.base_url, request=AiohttpRequest(4),
+              get_updates_request=AiohttpRequest(1))
+    async with bot:
+        with poster.open("rb") as handle:
+            sent = await bot.send_document(chat_id=77, document=handle)
+        assert sent.document.file_name == "Poster Posyandu – Januari.pdf"

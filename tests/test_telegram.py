@@ -419,3 +419,27 @@ async def test_not_now_then_join_later_from_the_menu(fake, tmp_path) -> None:
         assert "Setuju?" in (await put.next_reply())["text"]
         await put.click("✅ Setuju")
         assert "Di kelurahan/desa mana" in (await put.next_reply())["text"]
+
+
+async def test_an_outage_longer_than_the_retries_loses_nothing(fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        quin = fake.user(516)
+        fake.fail("sendMessage", 502, "Bad Gateway", times=15, chat_id=516)
+        await quin.send("/start")
+        reply = await quin.next_reply(timeout=20)
+        assert "Pilih bahasa" in reply["text"]
+        await bot.settled()
+        assert await InboxRepo(bot.services.db.conn).count("telegram", "done") == 1
+        assert await InboxRepo(bot.services.db.conn).count("telegram", "failed") == 0
+
+
+async def test_a_refused_reply_does_not_block_the_conversation(fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        rudi = fake.user(517)
+        fake.fail("sendMessage", 400, "Bad Request: message is too long", chat_id=517)
+        await rudi.send("/start")
+        await bot.settled()
+        person = await PeopleRepo(bot.services.db.conn).get("telegram:517")
+        assert person is not None  # the state moved on although the reply was refused
+        await rudi.send("/start")
+        assert "Pilih bahasa" in (await rudi.next_reply())["text"]

@@ -41,7 +41,8 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT})
+                connector=connector, headers={"User-Agent": self.USER_AGENT},
+                trust_env=True)  # HTTPS_PROXY and friends, as with PTB's default transport
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -65,11 +66,15 @@ class AiohttpRequest(BaseRequest):
         files = request_data is not None and request_data.contains_files
         if request_data is not None:
             if files:
-                form = aiohttp.FormData()
+                # Telegram shows file names as sent: no percent-encoding, no quotes
+                form = aiohttp.FormData(quote_fields=False)
                 for name, value in request_data.json_parameters.items():
                     form.add_field(name, value)
                 for name, (filename, content, mimetype) in request_data.multipart_data.items():
-                    form.add_field(name, content, filename=filename, content_type=mimetype)
+                    if not isinstance(content, bytes):  # aiohttp would close a file handle,
+                        content = content.read()  # breaking a retry of the same upload
+                    safe = (filename or name).replace('"', "").replace(";", "")
+                    form.add_field(name, content, filename=safe, content_type=mimetype)
                 data = form
             else:
                 data = request_data.json_parameters
@@ -79,8 +84,9 @@ class AiohttpRequest(BaseRequest):
         write = _value(write_timeout, self._media_write if files else self._write)
         waits = [t for t in (connect, pool) if t is not None]
         timeout = aiohttp.ClientTimeout(
-            # aiohttp has no separate write timeout: bound the whole exchange by all of them
-            total=None if read is None or write is None else read + write + sum(waits),
+            # aiohttp has no separate write timeout; an upload may take as long as it makes
+            # progress (sock_read only starts once the body is sent)
+            total=None if files or read is None or write is None else read + write + sum(waits),
             connect=sum(waits) if waits else None,  # waiting for a free connection included
             sock_connect=connect,
             sock_read=read,
@@ -93,4 +99,6 @@ class AiohttpRequest(BaseRequest):
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            # aiohttp's messages can carry the URL, which carries the bot token
+            message = str(err).replace(url, "<Bot API URL>")
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {message}") from err

@@ -34,6 +34,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels.dispatcher import Dispatcher
 from bot.channels.http import AiohttpRequest
+from bot.config import ConfigError
 from bot.context import Services
 from bot.core import Core
 from bot.events import Event, Kind, Reply
@@ -138,6 +139,7 @@ class TelegramChannel:
         self.dispatcher = Dispatcher(self._process, services.settings.telegram.max_concurrent)
         self._stop = asyncio.Event()
         self._requests: tuple[AiohttpRequest, ...] = ()
+        self.backoff = 0.5  # first retry delay in seconds (tests shorten it)
 
     @classmethod
     def build(cls, services: Services, core: Core) -> TelegramChannel:
@@ -173,7 +175,7 @@ class TelegramChannel:
 
     async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff."""
-        delay = 0.5
+        delay = self.backoff
         for attempt in range(6):
             try:
                 return await fn(*args, **kwargs)
@@ -196,18 +198,24 @@ class TelegramChannel:
             ack = asyncio.create_task(self._answer(event.ack))
         try:
             for reply in replies:
-                await self._call("sendMessage", self.bot.send_message,
-                                 chat_id=int(event.address),
-                                 text=self.renderer.render(reply.text, lang),
-                                 parse_mode=ParseMode.HTML,
-                                 reply_markup=self.markup(reply, lang),
-                                 disable_web_page_preview=True)
+                try:
+                    await self._call("sendMessage", self.bot.send_message,
+                                     chat_id=int(event.address),
+                                     text=self.renderer.render(reply.text, lang),
+                                     parse_mode=ParseMode.HTML,
+                                     reply_markup=self.markup(reply, lang),
+                                     disable_web_page_preview=True)
+                except BadRequest as exc:  # our message is at fault: sending it again won't help
+                    log.error("Telegram refused reply %s: %s", reply.text.key, exc)
         except Forbidden:
             log.info("%s blocked the bot or is deactivated", event.identity)
             return False
-        finally:
+        except BaseException:
             if ack is not None:
-                await ack
+                ack.cancel()
+            raise
+        if ack is not None:
+            await ack
         return True
 
     async def _answer(self, query_id: str) -> None:
@@ -243,7 +251,20 @@ class TelegramChannel:
                         lambda conn: PeopleRepo(conn).set_active(identity, reachable))
                 await self.services.db.write(finish)
                 return
-            await self.core.handle(event, self.deliver, finish)
+            delay = self.backoff * 10
+            while True:
+                try:
+                    await self.core.handle(event, self.deliver, finish)
+                    return
+                except (TimedOut, NetworkError) as exc:
+                    if isinstance(exc, BadRequest):
+                        raise
+                    # Telegram unreachable: keep the update (and this person's next ones)
+                    # and answer it once Telegram is back; its state was not saved.
+                    log.warning("update %s not delivered (%s); retrying in %.0fs",
+                                item.external_id, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 120.0)
         except Exception as exc:
             log.exception("update %s failed", item.external_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -252,6 +273,8 @@ class TelegramChannel:
     async def resume_pending(self) -> int:
         """Hand every update left unfinished by a previous run to the dispatcher."""
         items = await InboxRepo(self.services.db.conn).pending(CHANNEL)
+        # a webhook may have recorded them out of order; Telegram's update ids are in order
+        items.sort(key=lambda it: int(it.external_id) if it.external_id.isdigit() else 0)
         for item in items:
             self.dispatcher.submit(item)
         if items:
@@ -268,7 +291,20 @@ class TelegramChannel:
         await self._call("setMyCommands", self.bot.set_my_commands, ens, language_code="en")
 
     async def start(self) -> None:
-        await self.app.initialize()
+        """Connect (retrying a brief network failure), register commands, resume the inbox."""
+        delay = self.backoff * 2
+        for attempt in range(3):
+            try:
+                await self.app.initialize()
+                break
+            except (InvalidToken, BadRequest, Forbidden):
+                raise
+            except (TimedOut, NetworkError) as exc:
+                if attempt == 2:
+                    raise
+                log.warning("cannot reach Telegram yet (%s); retrying in %.0fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
         await self.register_commands()
         await self.resume_pending()
 
@@ -306,7 +342,7 @@ class TelegramChannel:
                 continue
             except (InvalidToken, Conflict):
                 raise
-            except (TimedOut, NetworkError) as exc:
+            except TelegramError as exc:  # network trouble or an odd answer: try again
                 log.warning("getUpdates failed (%s); retrying in %.0fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
@@ -366,10 +402,19 @@ class TelegramChannel:
         try:
             await self.start()
             await runner.setup()
-            await web.TCPSite(runner, s.http_host, s.http_port).start()
-            await self._call("setWebhook", self.bot.set_webhook, url=s.telegram.webhook_url,
-                             secret_token=s.telegram.webhook_secret,
-                             allowed_updates=["message", "callback_query", "my_chat_member"])
+            try:
+                await web.TCPSite(runner, s.http_host, s.http_port).start()
+            except OSError as exc:
+                raise ConfigError(f"SIAGA_HTTP_PORT: cannot listen on {s.http_host}:"
+                                  f"{s.http_port} ({exc.strerror})") from None
+            try:
+                await self._call("setWebhook", self.bot.set_webhook,
+                                 url=s.telegram.webhook_url,
+                                 secret_token=s.telegram.webhook_secret,
+                                 allowed_updates=["message", "callback_query", "my_chat_member"])
+            except BadRequest as exc:
+                raise ConfigError(f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook "
+                                  f"({exc.message})") from None
             log.info("webhook listening on %s:%s", s.http_host, s.http_port)
             await self._stop.wait()
         finally:
