@@ -52,3 +52,12 @@ async def test_file_names_arrive_as_written_and_file_handles_can_be_sent(fake, t
         with poster.open("rb") as handle:
             sent = await bot.send_document(chat_id=77, document=handle)
         assert sent.document.file_name == "Poster Posyandu – Januari.pdf"
+
+
+def test_proxy_settings_are_honoured_once_per_host(monkeypatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    request = AiohttpRequest(1)
+    assert request._proxy_for("https://api.telegram.org/botX/getMe") == (
+        "http://proxy.example:3128")
+    assert request._proxy_for("http://127.0.0.1:8081/botX/getMe") is None
