@@ -11,6 +11,7 @@ from bot.app import open_services
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.context import Services
+from tests.fake_telegram import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,17 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    """A fake Telegram Bot API server on 127.0.0.1 for the real python-telegram-bot."""
+    server = FakeBotAPI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

@@ -7,17 +7,6 @@ from telegram import Bot
 from telegram.error import Forbidden, TimedOut
 
 from bot.channels.http import AiohttpRequest
-from tests.fake_telegram import FakeBotAPI
-
-
-@pytest.fixture
-async def fake():
-    server = FakeBotAPI()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_calls_files_and_errors_go_through(fake) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,12 @@ from db.repositories.audit import AuditRepo
 from db.repositories.inbox import InboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import Grant, RolesRepo
-from tests.fake_telegram import FakeBotAPI
 from tests.telegram_harness import running_bot
 
 INVITE_RW02_RT03 = next(
     line.split('"')[1] for line in Path("config/areas.demo.toml").read_text().splitlines()
     if line.startswith('invite = "cmc23-')
 )
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_newcomer_joins_by_invite_link_and_reads_a_topic(fake, tmp_path) -> None:
