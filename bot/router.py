@@ -23,6 +23,7 @@ from bot.handlers import (
     settings,
     soon,
 )
+from bot.handlers.language import language_reply
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 
@@ -74,7 +75,7 @@ async def _in_flow_reprompt(ctx: Context, key: str, **params: str) -> list[Reply
     if ctx.conv.flow == onboarding.FLOW:
         return [say(key, **params), onboarding.prompt(ctx)]
     if ctx.conv.flow == settings.FLOW and ctx.conv.step == "language":
-        return [say(key, **params), onboarding.language_reply(ctx, "settings.pick_language")]
+        return [say(key, **params), language_reply(ctx, "settings.pick_language")]
     if ctx.conv.flow == privacy.FLOW and ctx.conv.data.get("nonce"):
         return [say(key, **params), await privacy.confirm_reply(ctx)]
     return None

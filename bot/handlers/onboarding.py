@@ -16,18 +16,11 @@ from bot.areas import RT, RW
 from bot.context import Context
 from bot.events import Reply, button, raw_button, say
 from bot.handlers import settings
+from bot.handlers.language import is_language, language_reply
 from bot.handlers.menu import area_label, main_menu
 
 FLOW = "onboarding"
 CONSENT_VERSION = "2026-11-29"
-LANGUAGES = (("id", "lang.id"), ("en", "lang.en"))
-
-
-def language_reply(ctx: Context, key: str, **params: str) -> Reply:
-    current = ctx.lang
-    rows = [[button(label, f"lang:{code}", selected=code == current)]
-            for code, label in LANGUAGES]
-    return say(key, rows, **params)
 
 
 def consent_reply(ctx: Context) -> Reply:
@@ -137,7 +130,7 @@ async def change_area(ctx: Context) -> list[Reply]:
 
 async def on_language(ctx: Context, code: str) -> list[Reply] | None:
     """Save the chosen language, then ask for consent."""
-    if ctx.conv.flow != FLOW or ctx.conv.step != "language" or code not in dict(LANGUAGES):
+    if ctx.conv.flow != FLOW or ctx.conv.step != "language" or not is_language(code):
         return None
     ctx.person.language = code
     if ctx.person.consented:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.events import Reply, button, say, t
+from bot.handlers.language import is_language, language_reply
 from bot.handlers.menu import area_label
 
 FLOW = "settings"
@@ -37,15 +38,13 @@ async def show(ctx: Context) -> list[Reply]:
 
 async def ask_language(ctx: Context) -> list[Reply]:
     """Ask which language to use from now on."""
-    from bot.handlers.onboarding import language_reply
-
     ctx.conv.go(FLOW, "language")
     return [language_reply(ctx, "settings.pick_language")]
 
 
 async def on_language(ctx: Context, code: str) -> list[Reply] | None:
     """Switch the language and show the settings again, in that language."""
-    if ctx.conv.flow != FLOW or ctx.conv.step != "language" or code not in {"id", "en"}:
+    if ctx.conv.flow != FLOW or ctx.conv.step != "language" or not is_language(code):
         return None
     ctx.person.language = code
     ctx.conv.clear()
