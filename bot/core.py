@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import aiosqlite
 
@@ -41,11 +42,16 @@ class Core:
             person, conv = loaded
             person.address, person.active = event.address, True
             ctx = Context(event, person, conv, services)
+        before = replace(person)
         try:
             replies = await router.route(ctx)
         except Exception:
             log.exception("handler failed for %s (%s)", event.identity, event.kind)
+            # nothing half-done is committed: the person as they were, no pending writes
+            person = ctx.person = before
             ctx.conv.clear()
+            ctx.on_commit.clear()
+            ctx.erased = False
             replies = router.error_replies(ctx)
         if await deliver(event, ctx.lang, replies) is False:
             person.active = False

@@ -55,3 +55,20 @@ def test_console_command_runs_as_a_program(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "console:7" in done.stdout
     assert "Ambulance & medical emergencies: 119" in done.stdout
+
+
+async def test_a_failing_handler_answers_with_the_menu_and_commits_nothing_half_done(
+        services: Services, monkeypatch) -> None:
+    from bot import router
+
+    async def broken(ctx):
+        ctx.person.area_code = "cimuncang-rw01-rt01"
+        raise RuntimeError("bug")
+
+    await chat(services, ["1", "1", "1", "2", "3"], user="eve")  # registered in RW 02 RT 03
+    monkeypatch.setitem(router.COMMANDS, "darurat", broken)
+    out = await chat(services, ["/darurat"], user="eve")
+    assert "terjadi kesalahan di pihak kami" in out
+    assert "[1] 📋 Info protokol kesehatan" in out
+    person = await PeopleRepo(services.db.conn).get("console:eve")
+    assert person.area_code == "cimuncang-rw02-rt03"
