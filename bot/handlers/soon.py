@@ -8,12 +8,12 @@ from bot.context import Context
 from bot.events import Reply, t
 from bot.handlers.menu import main_menu
 
-FEATURES = {
-    "gejala": "menu.symptoms",
-    "relawan": "menu.volunteer",
-    "hoaks": "menu.hoax",
-    "cekfakta": "menu.factcheck",
-    "pengumuman": "menu.notices",
+FEATURES = {  # feature -> its name in a sentence (menu labels carry an emoji)
+    "gejala": "soon.symptoms",
+    "relawan": "soon.volunteer",
+    "hoaks": "soon.hoax",
+    "cekfakta": "soon.factcheck",
+    "pengumuman": "soon.notices",
 }
 
 
