@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("role", choices=[r.value for r in Role if r != Role.RESIDENT])
         p.add_argument("identity", help="channel identity, e.g. telegram:12345")
         p.add_argument("--area", default="", help="RT or RW code (coordinators only)")
+        if verb == "grant":
+            p.add_argument("--name", default="",
+                           help='name that signs their notices, e.g. "Pak Ahmad"')
     admin_sub.add_parser("list", help="list every role grant")
     return parser
 
@@ -59,7 +62,7 @@ async def _services(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def _run(settings: Settings) -> int:
-    from bot.app import maintenance_loop
+    from bot.app import broadcasting, maintenance_loop
 
     async with _services(settings) as services:
         core = Core(services)
@@ -88,10 +91,11 @@ async def _run(settings: Settings) -> int:
             mode = "webhook" if settings.telegram.webhook else "long polling"
             log.info("Telegram channel starting (%s)", mode)
             try:
-                if settings.telegram.webhook:
-                    await channel.run_webhook()
-                else:
-                    await channel.run_polling()
+                async with channel.outbox() as transport, broadcasting(services, [transport]):
+                    if settings.telegram.webhook:
+                        await channel.run_webhook()
+                    else:
+                        await channel.run_polling()
             except asyncio.CancelledError:
                 log.info("stopped")
             except InvalidToken:
@@ -112,8 +116,12 @@ async def _run(settings: Settings) -> int:
 
 
 async def _console(services: Services, core: Core, user: str) -> int:
+    from bot.app import broadcasting
+    from bot.channels.console import ConsoleOutbox
+
     renderer = Renderer(services.content, "console", services.settings.default_language)
-    await ConsoleChannel(core, renderer, user, language_hint=language_from_locale()).run()
+    async with broadcasting(services, [ConsoleOutbox(renderer)]):
+        await ConsoleChannel(core, renderer, user, language_hint=language_from_locale()).run()
     return 0
 
 
@@ -187,7 +195,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         now = services.clock.now()
         if args.admin_command == "grant":
             changed = await services.db.write(
-                lambda conn: RolesRepo(conn).grant(args.identity, grant, actor, now))
+                lambda conn: RolesRepo(conn).grant(args.identity, grant, actor, now,
+                                                   args.name.strip()[:64]))
             print(("granted" if changed else "already had") + f": {args.identity} {args.role} "
                   f"{args.area}".rstrip())
         else:

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.areas import load_areas
 from bot.authz import Authorizer
@@ -17,9 +19,22 @@ from bot.context import Services
 from db.database import Database
 from db.migrate import migrate
 from db.repositories.inbox import InboxRepo
+from db.repositories.outbox import OutboxRepo
 from db.repositories.people import PeopleRepo
 
+if TYPE_CHECKING:
+    from bot.outbox import Sender, Transport
+    from bot.progress import Reporter
+    from bot.scheduler import NoticeScheduler
+
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Workers:
+    scheduler: NoticeScheduler
+    senders: list[Sender]
+    reporter: Reporter
 
 
 @contextlib.asynccontextmanager
@@ -45,6 +60,7 @@ async def purge_expired(services: Services) -> tuple[int, int]:
     people_cutoff = now - timedelta(days=s.unconsented_retention_days)
 
     async def purge(conn):  # type: ignore[no-untyped-def]
+        await OutboxRepo(conn).purge(inbox_cutoff)  # delivered messages: who got what, when
         return (await InboxRepo(conn).purge(inbox_cutoff),
                 await PeopleRepo(conn).purge_unconsented(people_cutoff))
 
@@ -62,3 +78,35 @@ async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def broadcasting(services: Services, transports: list[Transport]
+                       ) -> AsyncIterator[Workers]:
+    """Run the scheduler, one outbox sender per channel and the progress reporter."""
+    from bot.outbox import Sender
+    from bot.progress import Reporter
+    from bot.scheduler import NoticeScheduler
+
+    reporter = Reporter(services, {t.channel: t for t in transports})
+    senders = [Sender(services, t, on_flush=reporter.wake) for t in transports]
+    for sender in senders:
+        services.signals.outbox_listeners.append(sender.wake)
+    scheduler = NoticeScheduler(services)
+    tasks = [asyncio.create_task(s.run(), name=f"sender-{s.transport.channel}")
+             for s in senders]
+    tasks.append(asyncio.create_task(reporter.run(), name="reporter"))
+    try:
+        await scheduler.start()
+        yield Workers(scheduler, senders, reporter)
+    finally:
+        scheduler.stop()
+        for sender in senders:
+            sender.stop()
+        await asyncio.wait(tasks[:-1], timeout=10)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sender in senders:
+            with contextlib.suppress(ValueError):
+                services.signals.outbox_listeners.remove(sender.wake)

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,7 +30,7 @@ class ConfigError(Exception):
 class Field:
     key: str  # "section.name" in the TOML file
     env: str  # environment variable that overrides it
-    kind: str  # str | int | bool | url | timezone | language | path
+    kind: str  # str | int | float | bool | url | timezone | language | path
     default: Any = None
     secret: bool = False
     check: Callable[[Any], str | None] | None = None  # returns an error text or None
@@ -45,6 +46,20 @@ def _secret(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
         return "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
     return None
+
+
+def _clock_time(value: str) -> str | None:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        return "must be a time of day as HH:MM, e.g. 21:00"
+    return None
+
+
+def _rate(value: float) -> str | None:
+    return None if 0 < value <= 1000 else "must be more than 0 and at most 1000"
+
+
+def _not_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
 
 
 def _port(value: int) -> str | None:
@@ -64,6 +79,11 @@ FIELDS: tuple[Field, ...] = (
     Field("telegram.bot_username", "TELEGRAM_BOT_USERNAME", "str", None),
     Field("telegram.max_concurrent", "TELEGRAM_MAX_CONCURRENT", "int", 16, check=_positive),
     Field("telegram.poll_timeout", "TELEGRAM_POLL_TIMEOUT", "int", 30, check=_positive),
+    Field("telegram.send_rate", "TELEGRAM_SEND_RATE", "float", 25.0, check=_rate),
+    Field("telegram.per_chat_interval", "TELEGRAM_PER_CHAT_INTERVAL", "float", 1.0,
+          check=_not_negative),
+    Field("telegram.group_per_minute", "TELEGRAM_GROUP_PER_MINUTE", "int", 20,
+          check=_positive),
     Field("http.host", "SIAGA_HTTP_HOST", "str", "127.0.0.1"),
     Field("http.port", "SIAGA_HTTP_PORT", "int", 8080, check=_port),
     Field("database.path", "SIAGA_DB", "path", "var/siaga.db"),
@@ -77,6 +97,13 @@ FIELDS: tuple[Field, ...] = (
     Field("contacts.emergency", "SIAGA_CONTACT_EMERGENCY", "str", "112"),
     Field("contacts.emergency_note", "SIAGA_CONTACT_EMERGENCY_NOTE", "str", ""),
     Field("contacts.health_info", "SIAGA_CONTACT_HEALTH_INFO", "str", "1500-567"),
+    Field("broadcast.requires_approval", "SIAGA_BROADCAST_REQUIRES_APPROVAL", "bool", True),
+    Field("broadcast.urgent_skips_approval", "SIAGA_BROADCAST_URGENT_SKIPS_APPROVAL", "bool",
+          False),
+    Field("broadcast.quiet_start", "SIAGA_QUIET_START", "str", "21:00", check=_clock_time),
+    Field("broadcast.quiet_end", "SIAGA_QUIET_END", "str", "06:00", check=_clock_time),
+    Field("broadcast.missed_grace_minutes", "SIAGA_MISSED_GRACE_MINUTES", "int", 60,
+          check=_not_negative),
     Field("privacy.inbox_retention_days", "SIAGA_INBOX_RETENTION_DAYS", "int", 7,
           check=_positive),
     Field("privacy.unconsented_retention_days", "SIAGA_UNCONSENTED_RETENTION_DAYS", "int", 30,
@@ -93,6 +120,9 @@ class TelegramSettings:
     bot_username: str | None
     max_concurrent: int
     poll_timeout: int
+    send_rate: float = 25.0  # outbox messages per second, all chats together
+    per_chat_interval: float = 1.0  # seconds between two outbox messages to one chat
+    group_per_minute: int = 20  # outbox messages per minute to one group
 
     @property
     def enabled(self) -> bool:
@@ -112,6 +142,15 @@ class Contacts:
 
 
 @dataclass(frozen=True)
+class BroadcastSettings:
+    requires_approval: bool = True
+    urgent_skips_approval: bool = False
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(6, 0)
+    missed_grace: timedelta = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings
     http_host: str
@@ -125,6 +164,7 @@ class Settings:
     contacts: Contacts
     inbox_retention_days: int
     unconsented_retention_days: int
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     source: Path | None = field(default=None)
 
 
@@ -135,11 +175,18 @@ def _describe(f: Field, from_env: bool) -> str:
 def _convert(f: Field, raw: Any, from_env: bool) -> Any:
     name = _describe(f, from_env)
     shown = "" if f.secret else f" (got {raw!r})"
-    if f.kind == "int":
+    if f.kind == "float":
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name}: must be a number{shown}")
+        try:
+            value: Any = float(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{name}: must be a number{shown}") from None
+    elif f.kind == "int":
         if isinstance(raw, bool):
             raise ConfigError(f"{name}: must be a whole number{shown}")
         try:
-            value: Any = int(str(raw).strip())
+            value = int(str(raw).strip())
         except ValueError:
             raise ConfigError(f"{name}: must be a whole number{shown}") from None
     elif f.kind == "bool":
@@ -237,6 +284,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bot_username=values["telegram.bot_username"],
         max_concurrent=values["telegram.max_concurrent"],
         poll_timeout=values["telegram.poll_timeout"],
+        send_rate=values["telegram.send_rate"],
+        per_chat_interval=values["telegram.per_chat_interval"],
+        group_per_minute=values["telegram.group_per_minute"],
     )
     if tg.webhook_url and not tg.bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set")
@@ -271,5 +321,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         inbox_retention_days=values["privacy.inbox_retention_days"],
         unconsented_retention_days=values["privacy.unconsented_retention_days"],
+        broadcast=BroadcastSettings(
+            requires_approval=values["broadcast.requires_approval"],
+            urgent_skips_approval=values["broadcast.urgent_skips_approval"],
+            quiet_start=time.fromisoformat(values["broadcast.quiet_start"]),
+            quiet_end=time.fromisoformat(values["broadcast.quiet_end"]),
+            missed_grace=timedelta(minutes=values["broadcast.missed_grace_minutes"]),
+        ),
         source=source,
     )

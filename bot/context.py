@@ -17,6 +17,24 @@ from db.database import Database
 from db.repositories.people import Conversation, Person
 
 
+@dataclass
+class Signals:
+    """Wake-up calls from handlers to the background workers (sender, scheduler)."""
+
+    outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    schedule_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def outbox(self) -> None:
+        """New rows are in the outbox: senders look now instead of at their next poll."""
+        for listener in self.outbox_listeners:
+            listener()
+
+    def schedule(self) -> None:
+        """A notice's schedule changed: the scheduler re-reads it."""
+        for listener in self.schedule_listeners:
+            listener()
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -25,6 +43,7 @@ class Services:
     db: Database
     clock: Clock
     authz: Authorizer
+    signals: Signals = field(default_factory=Signals)
 
 
 @dataclass
@@ -38,6 +57,7 @@ class Context:
     # writes to run in the same commit as the new state, after the replies were delivered
     on_commit: list[Callable[[aiosqlite.Connection], Awaitable[object]]] = field(
         default_factory=list)
+    wake: set[str] = field(default_factory=set)  # "outbox", "schedule": signal after commit
 
     @property
     def lang(self) -> str:

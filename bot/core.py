@@ -40,7 +40,8 @@ class Core:
             ctx = Context(event, person, Conversation(), services, is_new=True)
         else:
             person, conv = loaded
-            person.address, person.active = event.address, True
+            if not event.group:  # a command sent in a group must not redirect private replies
+                person.address, person.active = event.address, True
             ctx = Context(event, person, conv, services)
         before = replace(person)
         try:
@@ -52,6 +53,7 @@ class Core:
             ctx.conv.clear()
             ctx.on_commit.clear()
             ctx.erased = False
+            ctx.wake.clear()
             replies = router.error_replies(ctx)
         if await deliver(event, ctx.lang, replies) is False:
             person.active = False
@@ -59,7 +61,7 @@ class Core:
         async def persist(conn: aiosqlite.Connection) -> None:
             for write in ctx.on_commit:
                 await write(conn)
-            if not ctx.erased:
+            if not ctx.erased and not (ctx.is_new and event.group):  # no record from a group
                 await PeopleRepo(conn).save(person, ctx.conv, now)
             if finish is not None:
                 await finish(conn)
@@ -67,4 +69,8 @@ class Core:
         # once the replies are out, save even if this task is being cancelled (shutdown), so a
         # clean restart does not answer the same update again
         await asyncio.shield(services.db.write(persist))
+        if "outbox" in ctx.wake:
+            services.signals.outbox()
+        if "schedule" in ctx.wake:
+            services.signals.schedule()
         return replies

@@ -33,6 +33,11 @@ class Event:
     media_type: str = ""
     language_hint: str | None = None  # e.g. Telegram's language_code
     ack: str = ""  # channel token to acknowledge (Telegram callback query id)
+    media_ref: str = ""  # the channel's id of a photo or document the person sent
+    media_name: str = ""  # file name of a document
+    media_mime: str = ""
+    group: str = ""  # group chat title when the event comes from a group (not a private chat)
+    group_admin: bool = False  # the sender administers that group (checked by the channel)
 
 
 @dataclass(frozen=True)
@@ -50,9 +55,19 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo or document sent with a reply (its text becomes the caption)."""
+
+    kind: str  # photo | document
+    ref: str  # the channel's file id
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: Text
     buttons: tuple[tuple[Button, ...], ...] = ()
+    media: Media | None = None
 
     @property
     def payloads(self) -> list[str]:
@@ -76,3 +91,33 @@ def button(key: str, payload: str, **params: Any) -> Button:
 def raw_button(label: str, payload: str) -> Button:
     """A button whose label is data (a place name, an RT number), not a content key."""
     return Button(Text("raw", {"value": label}), payload)
+
+
+def _text_json(text: Text) -> dict[str, Any]:
+    params = {k: _text_json(v) if isinstance(v, Text) else v for k, v in text.params.items()}
+    return {"key": text.key, "params": params}
+
+
+def _text_from(data: Mapping[str, Any]) -> Text:
+    params = {k: _text_from(v) if isinstance(v, dict) and set(v) == {"key", "params"} else v
+              for k, v in data["params"].items()}
+    return Text(data["key"], params)
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON, to be queued in the outbox and sent later."""
+    out: dict[str, Any] = {"text": _text_json(reply.text)}
+    if reply.buttons:
+        out["buttons"] = [[{"label": _text_json(b.label), "payload": b.payload} for b in row]
+                          for row in reply.buttons]
+    if reply.media:
+        out["media"] = {"kind": reply.media.kind, "ref": reply.media.ref,
+                        "name": reply.media.name}
+    return out
+
+
+def reply_from_json(data: Mapping[str, Any]) -> Reply:
+    rows = tuple(tuple(Button(_text_from(b["label"]), b["payload"]) for b in row)
+                 for row in data.get("buttons", []))
+    media = Media(**data["media"]) if data.get("media") else None
+    return Reply(_text_from(data["text"]), rows, media)

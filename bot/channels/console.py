@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.core import Core
 from bot.events import Event, Kind, Reply
+from bot.outbox import Delivery
 from bot.render import Renderer
 
 CHANNEL = "console"
@@ -94,3 +95,34 @@ class ConsoleChannel:
                 self._print()
                 break
             await self.send(line)
+
+
+class ConsoleOutbox:
+    """The console's side of the outbox: print notices and reports as they go out."""
+
+    channel = CHANNEL
+    rate = 1000.0
+
+    def __init__(self, renderer: Renderer, stdout: TextIO | None = None) -> None:
+        self.renderer = renderer
+        self.stdout = stdout or sys.stdout
+        self._ids = 0
+
+    def interval(self, address: str) -> float:
+        return 0.0
+
+    def _print(self, address: str, text: str) -> None:
+        self.stdout.write(f"\n[→ {CHANNEL}:{address}]\n{text}\n")
+        self.stdout.flush()
+
+    async def send(self, address: str, lang: str, reply: Reply) -> Delivery:
+        text = self.renderer.render(reply.text, lang)
+        if reply.media is not None:
+            text = f"[{reply.media.kind}{': ' + reply.media.name if reply.media.name else ''}]" \
+                   f"\n{text}"
+        self._print(address, text)
+        self._ids += 1
+        return Delivery("sent", external_id=str(self._ids))
+
+    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> None:
+        self._print(address, self.renderer.render(reply.text, lang))

@@ -9,16 +9,19 @@ handled by the dispatcher and marked done in the same commit as the person's new
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+GROUP_TYPES = ("group", "supergroup")
+GROUP_COMMANDS = ("hubungkan", "link", "putuskan", "unlink")
 MEDIA_KEYS = ("sticker", "photo", "video", "voice", "audio", "document", "animation",
               "video_note")
 COMMAND_DESCRIPTIONS = {
@@ -94,24 +99,54 @@ def translate(update: dict[str, Any]) -> Event | None:
     if not isinstance(message, dict):
         return None  # edits, channel posts, polls, member updates: nothing to answer
     user, chat = message.get("from") or {}, message.get("chat") or {}
-    if chat.get("type") != "private" or "id" not in user or user.get("is_bot"):
+    if "id" not in user or user.get("is_bot"):
         return None
     base = {"identity": f"{CHANNEL}:{user['id']}", "channel": CHANNEL,
-            "address": str(chat["id"]), "language_hint": user.get("language_code")}
+            "address": str(chat.get("id")), "language_hint": user.get("language_code")}
+    command = _command(message)
+    if chat.get("type") in GROUP_TYPES:
+        # in a group only /hubungkan (/link) is ours; everything else there is ignored
+        if command is None or command[0] not in GROUP_COMMANDS:
+            return None
+        return Event(kind=Kind.COMMAND, command=command[0], args=command[1],
+                     group=str(chat.get("title") or "grup"), **base)
+    if chat.get("type") != "private":
+        return None
+    if command is not None:
+        return Event(kind=Kind.COMMAND, command=command[0], args=command[1], **base)
     text = message.get("text")
     if isinstance(text, str):
-        entities = message.get("entities") or []
-        head = next((e for e in entities
-                     if e.get("type") == "bot_command" and e.get("offset") == 0), None)
-        if head is not None and text.startswith("/"):
-            length = int(head.get("length") or len(text))  # UTF-16 units; commands are ASCII
-            command = text[1:length].split("@", 1)[0].lower()[:64]
-            return Event(kind=Kind.COMMAND, command=command, args=text[length:].strip(), **base)
         return Event(kind=Kind.TEXT, text=text, **base)
+    caption = str(message.get("caption") or "")
+    photos = message.get("photo")
+    if isinstance(photos, list) and photos:
+        largest = photos[-1]
+        return Event(kind=Kind.MEDIA, media_type="photo", text=caption,
+                     media_ref=str(largest.get("file_id", "")), **base)
+    document = message.get("document")
+    if isinstance(document, dict):
+        return Event(kind=Kind.MEDIA, media_type="document", text=caption,
+                     media_ref=str(document.get("file_id", "")),
+                     media_name=str(document.get("file_name") or ""),
+                     media_mime=str(document.get("mime_type") or ""), **base)
     for key in MEDIA_KEYS:
         if key in message:
             return Event(kind=Kind.MEDIA, media_type=key, **base)
     return Event(kind=Kind.OTHER, **base)
+
+
+def _command(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(command, arguments) when the message starts with a bot command."""
+    text = message.get("text")
+    if not isinstance(text, str) or not text.startswith("/"):
+        return None
+    entities = message.get("entities") or []
+    head = next((e for e in entities
+                 if e.get("type") == "bot_command" and e.get("offset") == 0), None)
+    if head is None:
+        return None
+    length = int(head.get("length") or len(text))  # UTF-16 units; commands are ASCII
+    return text[1:length].split("@", 1)[0].lower()[:64], text[length:].strip()
 
 
 def blocked_by(update: dict[str, Any]) -> tuple[str, bool] | None:
@@ -173,6 +208,19 @@ class TelegramChannel:
             for row in reply.buttons
         ])
 
+    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, lang: str) -> Message:
+        """Send one reply: a text message, or a photo/document with the text as caption."""
+        text = self.renderer.render(reply.text, lang)
+        markup = self.markup(reply, lang)
+        if reply.media is not None and reply.media.kind == "photo":
+            return await bot.send_photo(chat_id, reply.media.ref, caption=text,
+                                        parse_mode=ParseMode.HTML, reply_markup=markup)
+        if reply.media is not None:
+            return await bot.send_document(chat_id, reply.media.ref, caption=text,
+                                           parse_mode=ParseMode.HTML, reply_markup=markup)
+        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                      reply_markup=markup, disable_web_page_preview=True)
+
     async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff."""
         delay = self.backoff
@@ -199,12 +247,8 @@ class TelegramChannel:
         try:
             for reply in replies:
                 try:
-                    await self._call("sendMessage", self.bot.send_message,
-                                     chat_id=int(event.address),
-                                     text=self.renderer.render(reply.text, lang),
-                                     parse_mode=ParseMode.HTML,
-                                     reply_markup=self.markup(reply, lang),
-                                     disable_web_page_preview=True)
+                    await self._call("sendMessage", self.send_reply, self.bot,
+                                     int(event.address), reply, lang)
                 except BadRequest as exc:  # our message is at fault: sending it again won't help
                     log.error("Telegram refused reply %s: %s", reply.text.key, exc)
         except Forbidden:
@@ -251,6 +295,8 @@ class TelegramChannel:
                         lambda conn: PeopleRepo(conn).set_active(identity, reachable))
                 await self.services.db.write(finish)
                 return
+            if event.group:
+                event = await self._check_group_admin(event)
             delay = self.backoff * 10
             while True:
                 try:
@@ -270,6 +316,18 @@ class TelegramChannel:
             error = f"{type(exc).__name__}: {exc}"[:500]
             await self.services.db.write(lambda conn: finish(conn, error))
 
+    async def _check_group_admin(self, event: Event) -> Event:
+        """Tell the core whether the sender of a group command administers that group."""
+        user_id = int(event.identity.split(":", 1)[1])
+        try:
+            member = await self._call("getChatMember", self.bot.get_chat_member,
+                                      int(event.address), user_id)
+            admin = member.status in {"creator", "administrator"}
+        except TelegramError as exc:
+            log.info("cannot check group admin in %s: %s", event.address, exc)
+            admin = False
+        return replace(event, group_admin=admin)
+
     async def resume_pending(self) -> int:
         """Hand every update left unfinished by a previous run to the dispatcher."""
         items = await InboxRepo(self.services.db.conn).pending(CHANNEL)
@@ -280,6 +338,18 @@ class TelegramChannel:
         if items:
             log.info("resuming %d unfinished updates from the inbox", len(items))
         return len(items)
+
+    @contextlib.asynccontextmanager
+    async def outbox(self) -> AsyncIterator[Any]:
+        """The transport the outbox sender uses (its own connection pool)."""
+        from bot.channels.telegram_outbox import TelegramOutbox
+
+        transport = TelegramOutbox(self)
+        try:
+            await transport.start()
+            yield transport
+        finally:
+            await transport.stop()
 
     # --- lifecycle -----------------------------------------------------------------------
 

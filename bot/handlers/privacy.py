@@ -16,6 +16,8 @@ from bot.events import Reply, button, say
 from bot.handlers.menu import main_menu
 from db.repositories.audit import AuditRepo
 from db.repositories.inbox import InboxRepo
+from db.repositories.notices import NoticesRepo
+from db.repositories.outbox import OutboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import RolesRepo
 
@@ -62,6 +64,10 @@ async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
     async def erase(conn: aiosqlite.Connection) -> None:
         # runs in the same commit that marks this update done, after the reply went out,
         # so a crash in between repeats the confirmation instead of greeting a newcomer
+        if ctx.person.id is not None:  # messages queued to them, and their volunteer record
+            await OutboxRepo(conn).forget_person(ctx.person.id)
+            await NoticesRepo(conn).forget_volunteer(ctx.person.id)
+        await NoticesRepo(conn).forget_author(identity, pseudonym(identity))
         await PeopleRepo(conn).erase(identity)
         await InboxRepo(conn).forget_sender(identity)
         await RolesRepo(conn).revoke_all(identity)

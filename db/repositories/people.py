@@ -133,6 +133,11 @@ class PeopleRepo:
             "UPDATE person SET active = ? WHERE identity = ?", (int(active), identity)
         )
 
+    async def deactivate(self, person_id: int) -> None:
+        """The person blocked the bot (or their account is gone): send nothing until they
+        write again."""
+        await self.conn.execute("UPDATE person SET active = 0 WHERE id = ?", (person_id,))
+
     async def erase(self, identity: str) -> bool:
         """Delete the person and their conversation state; True if there was a record."""
         async with self.conn.execute(

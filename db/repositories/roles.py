@@ -33,14 +33,36 @@ class RolesRepo:
         ) as cur:
             return [Grant(r[0], r[1]) for r in await cur.fetchall()]
 
-    async def grant(self, identity: str, grant: Grant, by: str, now: datetime) -> bool:
-        """Add a grant; False if it already existed."""
+    async def grant(self, identity: str, grant: Grant, by: str, now: datetime,
+                    name: str = "") -> bool:
+        """Add a grant (``name`` signs the holder's notices); False if it already existed."""
         cur = await self.conn.execute(
-            "INSERT INTO role_grant (identity, role, area_code, granted_by, granted_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity, role, area_code) DO NOTHING",
-            (identity, grant.role, grant.area_code, by, now.isoformat()),
+            "INSERT INTO role_grant (identity, role, area_code, granted_by, granted_at, "
+            "display_name) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (identity, role, area_code) DO NOTHING",
+            (identity, grant.role, grant.area_code, by, now.isoformat(), name),
         )
+        if cur.rowcount != 1 and name:
+            await self.conn.execute(
+                "UPDATE role_grant SET display_name = ? WHERE identity = ? AND role = ? AND "
+                "area_code = ?", (name, identity, grant.role, grant.area_code))
         return cur.rowcount == 1
+
+    async def display_name(self, identity: str) -> str:
+        """The name a person signs notices with ('' when none was given)."""
+        async with self.conn.execute(
+            "SELECT display_name FROM role_grant WHERE identity = ? AND display_name != '' "
+            "ORDER BY id LIMIT 1", (identity,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else ""
+
+    async def holders(self, role: str) -> list[str]:
+        """Identities holding ``role``."""
+        async with self.conn.execute(
+            "SELECT DISTINCT identity FROM role_grant WHERE role = ? ORDER BY identity", (role,)
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
 
     async def revoke(self, identity: str, grant: Grant) -> bool:
         cur = await self.conn.execute(

@@ -1,0 +1,90 @@
+"""Telegram's side of the outbox: send one queued message and say what happened.
+
+It has its own connection pool (and its own ``Bot``), so notices going out never queue in
+front of replies to people chatting with the bot. Telegram's rules: about 30 messages a
+second overall (we default to 25), one a second per private chat, 20 a minute per group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.channels.http import AiohttpRequest
+from bot.channels.telegram import CHANNEL, TelegramChannel, _seconds
+from bot.events import Reply
+from bot.outbox import Delivery
+
+
+class TelegramOutbox:
+    channel = CHANNEL
+
+    def __init__(self, channel: TelegramChannel, bot: Bot | None = None) -> None:
+        tg = channel.services.settings.telegram
+        self.rate = tg.send_rate
+        self.per_chat = tg.per_chat_interval
+        self.per_group = 60.0 / tg.group_per_minute
+        self.renderer = channel
+        self._request: AiohttpRequest | None = None
+        if bot is None:
+            self._request = AiohttpRequest(max(8, min(256, int(tg.send_rate))))
+            bot = Bot(tg.bot_token or "", base_url=tg.base_url, request=self._request)
+        self.bot = bot
+        self._lock = asyncio.Lock()
+        self._initialized = False
+
+    def interval(self, address: str) -> float:
+        return self.per_group if address.startswith("-") else self.per_chat
+
+    async def start(self) -> None:
+        """Nothing to do yet: the connection is made with the first message (the channel's
+        own start-up reports a wrong token or an unreachable Bot API)."""
+
+    async def _ready(self) -> None:
+        async with self._lock:
+            if not self._initialized:
+                await self.bot.initialize()
+                self._initialized = True
+
+    async def stop(self) -> None:
+        if self._initialized:
+            await self.bot.shutdown()
+        if self._request is not None:
+            await self._request.shutdown()
+
+    async def send(self, address: str, lang: str, reply: Reply) -> Delivery:
+        try:
+            await self._ready()
+            message = await self.renderer.send_reply(self.bot, int(address), reply, lang)
+        except RetryAfter as exc:
+            return Delivery("limited", retry_after=_seconds(exc.retry_after), reason=str(exc))
+        except ChatMigrated as exc:
+            return Delivery("retry", moved_to=str(exc.new_chat_id), reason=str(exc))
+        except Forbidden as exc:  # blocked by the user, deactivated, removed from the group
+            return Delivery("blocked", reason=str(exc)[:200])
+        except BadRequest as exc:  # our message or the chat is wrong: sending again won't help
+            return Delivery("failed", reason=str(exc)[:200])
+        except InvalidToken as exc:
+            return Delivery("retry", reason=str(exc)[:200])
+        except (TimedOut, NetworkError) as exc:  # includes 5xx answers
+            return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
+        except TelegramError as exc:
+            return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
+        return Delivery("sent", external_id=str(message.message_id))
+
+    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> None:
+        await self._ready()
+        await self.bot.edit_message_text(
+            self.renderer.renderer.render(reply.text, lang), chat_id=int(address),
+            message_id=int(message_id), parse_mode="HTML")

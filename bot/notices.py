@@ -1,0 +1,279 @@
+"""Notices from coordinators: who they reach, how residents see them, and what happens when
+one is submitted, approved, rejected, started, paused or cancelled.
+
+Every function here runs inside a database write (it gets the connection) so a decision and
+the messages it causes (outbox rows) are committed together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.areas import RT, RW, Areas, Kelurahan
+from bot.context import Services
+from bot.events import Media, Reply, button, reply_to_json, say, t
+from bot.schedule import QuietHours, format_local, latest_missed, next_occurrence
+from db.repositories.notices import Notice, NoticesRepo, Run
+from db.repositories.outbox import SYSTEM, OutboxRepo
+from db.repositories.people import PeopleRepo
+from db.repositories.roles import RolesRepo
+
+CAPTION_LIMIT = 1024  # Telegram's caption limit; longer notices with media are refused
+TEXT_LIMIT = 3500  # leaves room for the signature within Telegram's 4096
+
+
+def quiet_hours(services: Services) -> QuietHours:
+    b = services.settings.broadcast
+    return QuietHours(b.quiet_start, b.quiet_end, services.settings.timezone)
+
+
+def rt_codes(areas: Areas, codes: tuple[str, ...] | list[str]) -> list[str]:
+    """Every RT code inside the given RT, RW or kelurahan codes."""
+    out: list[str] = []
+    for code in codes:
+        for rt in areas.rts_within(code):
+            if rt.code not in out:
+                out.append(rt.code)
+    return out
+
+
+def area_label(areas: Areas, code: str) -> str:
+    """"RT 03 / RW 02", "RW 02", "Kel. Cimuncang"."""
+    unit = areas.get(code)
+    if isinstance(unit, RT):
+        rw = areas.rw(unit.rw_code)
+        return f"RT {unit.number} / RW {rw.number}" if rw else f"RT {unit.number}"
+    if isinstance(unit, RW):
+        return f"RW {unit.number}"
+    if isinstance(unit, Kelurahan):
+        return f"Kel. {unit.name}"
+    return code
+
+
+def audience_label(areas: Areas, codes: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(area_label(areas, c) for c in codes)
+
+
+async def signature(services: Services, conn: aiosqlite.Connection, identity: str,
+                    scope: str) -> str:
+    """"Ketua RT 03 / RW 02 — Pak Ahmad": the role over ``scope`` and the grant's name."""
+    unit = services.areas.get(scope)
+    if isinstance(unit, (RT, RW)):
+        title = f"Ketua {area_label(services.areas, scope)}"
+    else:
+        title = services.settings.deployment_name
+    name = await RolesRepo(conn).display_name(identity)
+    return f"{title} — {name}" if name else title
+
+
+def compose(services: Services, notice: Notice, lang: str, sent_at: datetime) -> Reply:
+    """The notice exactly as a resident sees it."""
+    when = format_local(sent_at, services.settings.timezone, lang)
+    media = Media(notice.media_kind, notice.media_ref, notice.media_name or "") \
+        if notice.media_kind and notice.media_ref else None
+    return Reply(t("notice.message", urgent=notice.urgent, body=notice.body,
+                   signature=notice.signature, when=when), media=media)
+
+
+def whatsapp_copy(services: Services, notice: Notice, lang: str, sent_at: datetime) -> str:
+    """Plain text of the notice for pasting into the RT's WhatsApp group."""
+    from bot.render import Renderer
+
+    renderer = Renderer(services.content, "whatsapp", services.settings.default_language)
+    return renderer.render(compose(services, notice, lang, sent_at).text, lang)
+
+
+# --- messages to people by identity ----------------------------------------------------------
+
+
+async def notify(conn: aiosqlite.Connection, identity: str, reply: Reply, now: datetime,
+                 kind: str = "text", ref_id: int | None = None) -> bool:
+    """Queue ``reply`` to a person (in their language); False if they are not known."""
+    person = await PeopleRepo(conn).get(identity)
+    if person is None or not person.active:
+        return False
+    await OutboxRepo(conn).enqueue(
+        channel=person.channel, address=person.address, person_id=person.id,
+        lang=person.language or "id", kind=kind, ref_id=ref_id, payload=reply_to_json(reply),
+        priority=SYSTEM, now=now)
+    return True
+
+
+async def moderators(conn: aiosqlite.Connection) -> list[str]:
+    """Who reviews notices: the moderators, or the admins when there are none."""
+    roles = RolesRepo(conn)
+    return await roles.holders("moderator") or await roles.holders("admin")
+
+
+def review_reply(services: Services, notice: Notice, reach: int, key: str) -> Reply:
+    """What a moderator sees: author, audience, reach, the notice, Approve / Reject."""
+    buttons = [[button("broadcast.approve", f"mod:ok:{notice.id}"),
+                button("broadcast.reject", f"mod:no:{notice.id}")]]
+    if key == "broadcast.review_after":
+        buttons = [[button("broadcast.mark_reviewed", f"mod:seen:{notice.id}")]]
+    return say(key, buttons, id=notice.id, author=notice.signature,
+               audience=audience_label(services.areas, notice.areas), reach=reach,
+               urgent=notice.urgent, body=notice.body, media=notice.media_kind or "",
+               when=when_text(services, notice))
+
+
+def when_text(services: Services, notice: Notice) -> object:
+    """How a notice's timing is described to coordinators and moderators."""
+    tz = services.settings.timezone
+    if notice.repeat == "now":
+        return t("broadcast.when_now")
+    if notice.repeat == "once" and notice.start_at:
+        return t("broadcast.when_once", at=format_local(notice.start_at, tz, notice.author_lang))
+    days = notice.weekdays or ""
+    return t(f"broadcast.when_{notice.repeat}", time=notice.at_time or "", days=days,
+             day=notice.month_day or 0, until=notice.end_date or "")
+
+
+async def reach_of(services: Services, conn: aiosqlite.Connection, notice: Notice) -> int:
+    reach, _ = await NoticesRepo(conn).reach(rt_codes(services.areas, notice.areas),
+                                             notice.segment, notice.category)
+    return reach
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+
+def first_run(services: Services, notice: Notice, now: datetime) -> datetime | None:
+    """When a newly approved notice is first due."""
+    if notice.repeat == "now":
+        return now
+    if notice.repeat == "once":
+        return notice.start_at
+    return next_occurrence(notice.repeat, notice.at_time or "07:00", services.settings.timezone,
+                           now, weekdays=notice.weekdays, month_day=notice.month_day,
+                           end_date=notice.end_date, inclusive=True)
+
+
+def needs_approval(services: Services, notice: Notice, scope_is_rw: bool) -> bool:
+    b = services.settings.broadcast
+    if not b.requires_approval:
+        return False
+    return not (notice.urgent and scope_is_rw and b.urgent_skips_approval)
+
+
+async def activate(services: Services, conn: aiosqlite.Connection, notice: Notice,
+                   now: datetime) -> Run | None:
+    """Make an approved notice live: start it now if due, else leave it to the scheduler."""
+    notice.status = "active"
+    notice.next_run_at = first_run(services, notice, now)
+    notice.updated_at = now
+    if notice.next_run_at is None:
+        notice.status = "done"
+    await NoticesRepo(conn).save(notice)
+    if notice.next_run_at is not None and notice.next_run_at <= now:
+        return await fire(services, conn, notice, notice.next_run_at, now)
+    return None
+
+
+async def fire(services: Services, conn: aiosqlite.Connection, notice: Notice,
+               planned_at: datetime, now: datetime) -> Run:
+    """Start one occurrence: fan out to the outbox, open the author's progress message and
+    move the notice to its next occurrence (or finish it)."""
+    repo = NoticesRepo(conn)
+    qh = quiet_hours(services)
+    quiet_until = qh.ends_after(now) if qh.active(now) else None
+    author = await PeopleRepo(conn).get(notice.author)
+    run = await repo.start_run(notice, rt_codes(services.areas, notice.areas), planned_at, now,
+                               services.settings.default_language, quiet_until,
+                               author.address if author else None)
+    if author is not None:
+        await notify(conn, notice.author, say("broadcast.progress", id=notice.id, sent=0,
+                                              total=run.total), now, kind="progress",
+                     ref_id=run.id)
+    if notice.recurring:
+        notice.next_run_at = next_occurrence(
+            notice.repeat, notice.at_time or "07:00", services.settings.timezone, now,
+            weekdays=notice.weekdays, month_day=notice.month_day, end_date=notice.end_date)
+        if notice.next_run_at is None:
+            notice.status = "done"
+    else:
+        notice.next_run_at = None
+        notice.status = "done"
+    notice.updated_at = now
+    await repo.save(notice)
+    return run
+
+
+async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
+                  ) -> list[Run]:
+    """Start every notice that is due; report missed ones instead of bursting them."""
+    repo = NoticesRepo(conn)
+    grace = services.settings.broadcast.missed_grace
+    tz = services.settings.timezone
+    runs: list[Run] = []
+    for notice in await repo.due(now):
+        planned = notice.next_run_at
+        assert planned is not None
+        if notice.recurring:
+            latest = latest_missed(notice.repeat, notice.at_time or "07:00", tz, planned, now,
+                                   weekdays=notice.weekdays, month_day=notice.month_day,
+                                   end_date=notice.end_date)
+            if now - latest <= grace:
+                runs.append(await fire(services, conn, notice, latest, now))
+                continue
+            notice.next_run_at = next_occurrence(
+                notice.repeat, notice.at_time or "07:00", tz, now, weekdays=notice.weekdays,
+                month_day=notice.month_day, end_date=notice.end_date)
+            notice.status = "active" if notice.next_run_at else "done"
+            notice.updated_at = now
+            await repo.save(notice)
+            await notify(conn, notice.author, say(
+                "broadcast.missed_recurring", id=notice.id,
+                at=format_local(latest, tz, notice.author_lang),
+                next=format_local(notice.next_run_at, tz, notice.author_lang)
+                if notice.next_run_at else "-"), now)
+        elif now - planned <= grace:
+            runs.append(await fire(services, conn, notice, planned, now))
+        else:
+            notice.status, notice.next_run_at, notice.updated_at = "missed", None, now
+            await repo.save(notice)
+            await notify(conn, notice.author, say(
+                "broadcast.missed_once", id=notice.id,
+                at=format_local(planned, tz, notice.author_lang)), now)
+    return runs
+
+
+async def cancel(services: Services, conn: aiosqlite.Connection, notice: Notice,
+                 now: datetime) -> int:
+    """Cancel a notice: no more occurrences, and nothing more of a run in progress."""
+    stopped = 0
+    for run in await NoticesRepo(conn).runs_of(notice.id or 0):
+        if run.reported < 2:
+            stopped += await OutboxRepo(conn).cancel_run(run.id, now)
+    notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
+    await NoticesRepo(conn).save(notice)
+    return stopped
+
+
+async def pause(services: Services, conn: aiosqlite.Connection, notice: Notice,
+                now: datetime) -> None:
+    notice.status, notice.updated_at = "paused", now
+    await NoticesRepo(conn).save(notice)
+
+
+async def resume(services: Services, conn: aiosqlite.Connection, notice: Notice,
+                 now: datetime) -> None:
+    """Resume a paused notice from its next occurrence after now (missed ones are skipped)."""
+    notice.status, notice.updated_at = "active", now
+    if notice.recurring:
+        notice.next_run_at = next_occurrence(
+            notice.repeat, notice.at_time or "07:00", services.settings.timezone, now,
+            weekdays=notice.weekdays, month_day=notice.month_day, end_date=notice.end_date,
+            inclusive=True)
+        if notice.next_run_at is None:
+            notice.status = "done"
+    elif notice.next_run_at is not None and now - notice.next_run_at > \
+            services.settings.broadcast.missed_grace:
+        notice.status, notice.next_run_at = "missed", None
+    await NoticesRepo(conn).save(notice)
+
+
+def later(now: datetime, **delta: float) -> datetime:
+    return now + timedelta(**delta)

@@ -1,0 +1,123 @@
+"""Progress and reports to a notice's author while it goes out.
+
+The author gets one message that is edited as sending advances ("Terkirim 1.200 / 5.000"),
+then a report (delivered, failed, blocked the bot, skipped) and a copy of the notice ready to
+paste into the RT's WhatsApp group. If quiet hours hold regular messages back until the
+morning, the report says so and a short follow-up comes once those went out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+from bot.context import Services
+from bot.events import say
+from bot.notices import notify, whatsapp_copy
+from bot.outbox import Transport
+from bot.schedule import format_local
+from db.repositories.notices import NoticesRepo, Run
+from db.repositories.outbox import OutboxRepo, RunCounts
+
+log = logging.getLogger(__name__)
+
+
+class Reporter:
+    def __init__(self, services: Services, transports: Mapping[str, Transport],
+                 every: float = 2.0) -> None:
+        self.services = services
+        self.transports = transports
+        self.every = every
+        self._shown: dict[int, int] = {}  # run id -> delivered count last shown
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("progress report failed")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.every)
+            await asyncio.sleep(0.2)  # at most five passes a second, however busy
+
+    async def tick(self) -> None:
+        """Update progress messages; send the report of every run that has finished."""
+        conn = self.services.db.conn
+        for run in await NoticesRepo(conn).unfinished_runs():
+            counts = await OutboxRepo(conn).counts(run.id)
+            in_hand = counts.queued - counts.deferred + counts.sending
+            if in_hand == 0:
+                level = 2 if counts.queued == 0 else 1
+                if level > run.reported:
+                    await self._report(run, counts, level)
+                    continue
+            if self._shown.get(run.id) != counts.done:
+                await self._edit(run, counts)
+
+    async def _progress_message(self, run: Run) -> tuple[str, str, str, str] | None:
+        async with self.services.db.conn.execute(
+            "SELECT channel, address, external_id, lang FROM outbox WHERE kind = 'progress' "
+            "AND ref_id = ? AND status = 'sent'", (run.id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1], row[2], row[3]) if row and row[2] else None
+
+    async def _edit(self, run: Run, counts: RunCounts, final: bool = False) -> None:
+        found = await self._progress_message(run)
+        if found is None:
+            return
+        channel, address, message_id, lang = found
+        transport = self.transports.get(channel)
+        if transport is None:
+            return
+        key = "broadcast.progress_done" if final else "broadcast.progress"
+        reply = say(key, id=run.notice_id, sent=counts.sent, total=counts.total)
+        try:
+            await transport.edit(address, message_id, lang, reply)
+        except Exception as exc:  # progress is best effort; the report still comes
+            log.debug("progress edit failed: %s", exc)
+        self._shown[run.id] = counts.done
+
+    async def _report(self, run: Run, counts: RunCounts, level: int) -> None:
+        services = self.services
+        now = services.clock.now()
+        notice = await NoticesRepo(services.db.conn).get(run.notice_id)
+        await self._edit(run, counts, final=True)
+        figures = {"delivered": counts.sent, "failed": counts.failed,
+                   "blocked": counts.blocked, "skipped": counts.skipped + counts.cancelled}
+
+        async def write(conn):  # type: ignore[no-untyped-def]
+            await NoticesRepo(conn).mark_reported(run.id, level, figures,
+                                                  now if level == 2 else None)
+            if notice is None:
+                return
+            lang = notice.author_lang
+            if run.reported == 0:
+                until = ""
+                if counts.deferred:
+                    next_due = await OutboxRepo(conn).next_due_of_run(run.id)
+                    until = format_local(next_due, services.settings.timezone, lang) \
+                        if next_due else ""
+                await notify(conn, notice.author, say(
+                    "broadcast.report", id=notice.id, total=counts.total,
+                    delivered=counts.sent, failed=counts.failed, blocked=counts.blocked,
+                    opted_out=counts.skipped, cancelled=counts.cancelled,
+                    deferred=counts.deferred, until=until), now)
+                await notify(conn, notice.author, say(
+                    "broadcast.whatsapp_copy", copy=whatsapp_copy(services, notice, lang,
+                                                                  run.started_at)), now)
+            else:
+                await notify(conn, notice.author, say(
+                    "broadcast.report_deferred", id=notice.id, delivered=counts.sent,
+                    failed=counts.failed, blocked=counts.blocked, total=counts.total), now)
+
+        await services.db.write(write)
+        services.signals.outbox()
+        self._shown.pop(run.id, None)

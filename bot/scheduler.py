@@ -1,0 +1,80 @@
+"""APScheduler wakes the bot when a notice is due; the database says what is due.
+
+Every scheduled notice has its next time (``next_run_at``) in the database. At start and
+whenever a schedule changes, each one is (re-)registered as an APScheduler job at that
+time; a job only calls ``run_due``, which starts whatever the database says is due by the
+injected clock, so tests move the clock and call ``run_due`` instead of sleeping. A
+once-a-minute job catches anything else (e.g. a notice added by another process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.context import Services
+from bot.notices import run_due
+from db.repositories.notices import NoticesRepo, Run
+
+log = logging.getLogger(__name__)
+
+
+class NoticeScheduler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.aps = AsyncIOScheduler(timezone=services.settings.timezone)
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Start anything due (or report it missed), then register every schedule."""
+        await self.run_due()
+        self.aps.start()
+        self.aps.add_job(self._job, IntervalTrigger(minutes=1), id="sweep",
+                         replace_existing=True, coalesce=True, max_instances=1)
+        await self.sync()
+        self.services.signals.schedule_listeners.append(self._changed)
+
+    def _changed(self) -> None:
+        asyncio.get_running_loop().create_task(self.sync())
+
+    async def sync(self) -> None:
+        """Make the APScheduler jobs match the notices scheduled in the database."""
+        scheduled = await NoticesRepo(self.services.db.conn).scheduled()
+        wanted = {f"notice-{n.id}": n.next_run_at for n in scheduled if n.next_run_at}
+        for job in self.aps.get_jobs():
+            if job.id.startswith("notice-") and job.id not in wanted:
+                job.remove()
+        for job_id, at in wanted.items():
+            self.aps.add_job(self._job, DateTrigger(run_date=at), id=job_id,
+                             replace_existing=True, misfire_grace_time=None, coalesce=True)
+
+    def jobs(self) -> dict[str, datetime]:
+        """Registered notice jobs and when they fire (for operators and tests)."""
+        return {job.id: job.next_run_time for job in self.aps.get_jobs()
+                if job.id.startswith("notice-") and job.next_run_time is not None}
+
+    async def _job(self) -> None:
+        try:
+            await self.run_due()
+            await self.sync()
+        except Exception:
+            log.exception("scheduled notices failed")
+
+    async def run_due(self) -> list[Run]:
+        """Start every notice due by the clock (one at a time)."""
+        async with self._lock:
+            now = self.services.clock.now()
+            runs = await self.services.db.write(lambda conn: run_due(self.services, conn, now))
+        if runs:
+            log.info("started %d scheduled notices", len(runs))
+        self.services.signals.outbox()
+        return runs
+
+    def stop(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)

@@ -1,0 +1,226 @@
+"""The outgoing-message queue: one row per message to one chat, claimed by senders.
+
+Rows are written in the same transaction as whatever decided to send them (a notice's
+fan-out, a moderator's decision). A sender claims due rows (status ``sending``), sends them
+and records the outcome; rows left ``sending`` by a sender that died are queued again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+SYSTEM, URGENT, REGULAR = 0, 1, 2  # priorities: lower goes first
+FINAL = ("sent", "failed", "blocked", "skipped", "cancelled")
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    channel: str
+    address: str
+    person_id: int | None
+    lang: str
+    kind: str
+    ref_id: int | None
+    payload: dict[str, Any] | None
+    priority: int
+    quiet: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed row."""
+
+    id: int
+    status: str  # sent | failed | blocked | queued (try again)
+    reason: str = ""
+    external_id: str | None = None
+    retry_at: datetime | None = None  # for status "queued"
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    queued: int = 0
+    sending: int = 0
+    deferred: int = 0  # queued and held back by quiet hours
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.blocked + self.skipped + self.cancelled
+
+
+_COLUMNS = ("id, channel, address, person_id, lang, kind, ref_id, payload, priority, quiet, "
+            "attempts")
+
+
+def _item(row: aiosqlite.Row | tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(
+        id=row[0], channel=row[1], address=row[2], person_id=row[3], lang=row[4], kind=row[5],
+        ref_id=row[6], payload=json.loads(row[7]) if row[7] else None, priority=row[8],
+        quiet=bool(row[9]), attempts=row[10],
+    )
+
+
+class OutboxRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def enqueue(self, *, channel: str, address: str, lang: str, kind: str,
+                      now: datetime, person_id: int | None = None, ref_id: int | None = None,
+                      payload: dict[str, Any] | None = None, priority: int = SYSTEM,
+                      quiet: bool = False, not_before: datetime | None = None) -> int:
+        """Queue one message (inside a write); return its row id."""
+        async with self.conn.execute(
+            "INSERT INTO outbox (channel, address, person_id, lang, kind, ref_id, payload, "
+            "priority, quiet, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            (channel, address, person_id, lang, kind, ref_id,
+             json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+             priority, int(quiet), (not_before or now).isoformat(), now.isoformat()),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0])
+
+    async def claim(self, channel: str, worker: str, now: datetime, limit: int,
+                    quiet_hours: bool) -> list[OutboxItem]:
+        """Mark up to ``limit`` due rows as being sent by ``worker`` and return them."""
+        quiet = " AND quiet = 0" if quiet_hours else ""
+        sql = (
+            "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?, "
+            "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE channel = ? "
+            f"AND status = 'queued' AND not_before <= ?{quiet} ORDER BY priority, id LIMIT ?) "
+            f"RETURNING {_COLUMNS}"
+        )
+        async with self.conn.execute(
+            sql, (worker, now.isoformat(), channel, now.isoformat(), limit)
+        ) as cur:
+            rows = await cur.fetchall()
+        return sorted((_item(r) for r in rows), key=lambda i: (i.priority, i.id))
+
+    async def defer_quiet(self, channel: str, now: datetime, until: datetime) -> int:
+        """Hold every due regular row back until the end of quiet hours."""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET deferred = 1, not_before = ? WHERE channel = ? AND "
+            "status = 'queued' AND quiet = 1 AND not_before <= ?",
+            (until.isoformat(), channel, now.isoformat()),
+        )
+        return cur.rowcount
+
+    async def next_due(self, channel: str) -> datetime | None:
+        """When the earliest queued row becomes due."""
+        async with self.conn.execute(
+            "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'queued'",
+            (channel,),
+        ) as cur:
+            row = await cur.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def next_due_of_run(self, run_id: int) -> datetime | None:
+        async with self.conn.execute(
+            "SELECT MIN(not_before) FROM outbox WHERE ref_id = ? AND kind = 'notice' AND "
+            "status = 'queued'", (run_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def record(self, outcomes: list[Outcome], now: datetime) -> None:
+        """Store what happened to claimed rows."""
+        done = [(o.status, o.reason or None, o.external_id, now.isoformat(), o.id)
+                for o in outcomes if o.status != "queued"]
+        again = [(o.reason or None, (o.retry_at or now).isoformat(), o.id)
+                 for o in outcomes if o.status == "queued"]
+        if done:
+            await self.conn.executemany(
+                "UPDATE outbox SET status = ?, reason = ?, external_id = ?, sent_at = ?, "
+                "claimed_by = NULL WHERE id = ? AND status = 'sending'", done)
+        if again:
+            await self.conn.executemany(
+                "UPDATE outbox SET status = 'queued', reason = ?, not_before = ?, "
+                "claimed_by = NULL WHERE id = ? AND status = 'sending'", again)
+
+    async def release(self, channel: str, stale_before: datetime | None = None,
+                      worker: str | None = None) -> int:
+        """Queue again rows claimed by a sender that stopped (all of ``channel``'s, or the
+        ones claimed before ``stale_before``, or by ``worker``)."""
+        sql = "UPDATE outbox SET status = 'queued', claimed_by = NULL WHERE channel = ? " \
+              "AND status = 'sending'"
+        args: list[Any] = [channel]
+        if stale_before is not None:
+            sql += " AND claimed_at < ?"
+            args.append(stale_before.isoformat())
+        if worker is not None:
+            sql += " AND claimed_by = ?"
+            args.append(worker)
+        cur = await self.conn.execute(sql, args)
+        return cur.rowcount
+
+    async def stop_to(self, address: str, channel: str, reason: str, now: datetime) -> int:
+        """Mark every queued row to ``address`` as blocked (the person blocked the bot)."""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET status = 'blocked', reason = ?, sent_at = ? WHERE channel = ? "
+            "AND address = ? AND status = 'queued'",
+            (reason, now.isoformat(), channel, address),
+        )
+        return cur.rowcount
+
+    async def cancel_run(self, run_id: int, now: datetime) -> int:
+        cur = await self.conn.execute(
+            "UPDATE outbox SET status = 'cancelled', sent_at = ? WHERE ref_id = ? AND "
+            "kind = 'notice' AND status = 'queued'", (now.isoformat(), run_id))
+        return cur.rowcount
+
+    async def readdress(self, channel: str, old: str, new: str) -> None:
+        """A group moved to a new chat id (Telegram supergroup upgrade)."""
+        await self.conn.execute(
+            "UPDATE outbox SET address = ? WHERE channel = ? AND address = ? AND "
+            "status IN ('queued', 'sending')", (new, channel, old))
+
+    async def counts(self, run_id: int) -> RunCounts:
+        async with self.conn.execute(
+            "SELECT status, deferred, COUNT(*) FROM outbox WHERE ref_id = ? AND kind = 'notice' "
+            "GROUP BY status, deferred", (run_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        by: dict[str, int] = {}
+        deferred = 0
+        for status, was_deferred, n in rows:
+            by[status] = by.get(status, 0) + n
+            if status == "queued" and was_deferred:
+                deferred += n
+        return RunCounts(total=sum(by.values()), deferred=deferred,
+                         **{k: v for k, v in by.items() if k in RunCounts.__dataclass_fields__})
+
+    async def by_status(self, channel: str | None = None) -> dict[str, int]:
+        sql = "SELECT status, COUNT(*) FROM outbox"
+        args: tuple[Any, ...] = ()
+        if channel:
+            sql += " WHERE channel = ?"
+            args = (channel,)
+        async with self.conn.execute(sql + " GROUP BY status", args) as cur:
+            return {r[0]: r[1] for r in await cur.fetchall()}
+
+    async def forget_person(self, person_id: int) -> int:
+        """Delete every row to this person (erasure)."""
+        cur = await self.conn.execute("DELETE FROM outbox WHERE person_id = ?", (person_id,))
+        return cur.rowcount
+
+    async def purge(self, finished_before: datetime) -> int:
+        """Delete rows in a final state since before ``finished_before``."""
+        marks = ", ".join("?" for _ in FINAL)
+        cur = await self.conn.execute(
+            f"DELETE FROM outbox WHERE status IN ({marks}) AND sent_at < ?",
+            (*FINAL, finished_before.isoformat()),
+        )
+        return cur.rowcount
