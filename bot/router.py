@@ -13,11 +13,15 @@ from collections.abc import Awaitable, Callable
 from bot.context import Context
 from bot.events import Kind, Reply, say
 from bot.handlers import (
+    announcements,
+    broadcast,
     coordinator,
     emergency,
+    group,
     help,
     info,
     menu,
+    moderation,
     onboarding,
     privacy,
     settings,
@@ -35,13 +39,17 @@ COMMANDS: dict[str, Handler] = {
     "relawan": soon.not_yet("relawan"),
     "hoaks": soon.not_yet("hoaks"),
     "cekfakta": soon.not_yet("cekfakta"),
-    "pengumuman": soon.not_yet("pengumuman"),
+    "pengumuman": announcements.latest,
     "darurat": emergency.show,
     "pengaturan": settings.show,
     "bantuan": help.show,
     "hapusdata": privacy.ask,
     "undangan": coordinator.invites,
+    "siaran": broadcast.home,
+    "hubungkan": group.link,
+    "putuskan": group.unlink,
 }
+GROUP_COMMANDS = {"hubungkan": group.link, "putuskan": group.unlink}
 ALIASES = {
     "help": "bantuan",
     "symptoms": "gejala",
@@ -53,6 +61,9 @@ ALIASES = {
     "settings": "pengaturan",
     "deletemydata": "hapusdata",
     "invite": "undangan",
+    "broadcast": "siaran",
+    "link": "hubungkan",
+    "unlink": "putuskan",
 }
 # Main-menu buttons ("m:<command>") run the command of the same name.
 MENU_ITEMS = {payload.split(":", 1)[1] for payload, _ in menu.ITEMS}
@@ -78,6 +89,10 @@ async def _in_flow_reprompt(ctx: Context, key: str, **params: str) -> list[Reply
         return [say(key, **params), language_reply(ctx, "settings.pick_language")]
     if ctx.conv.flow == privacy.FLOW and ctx.conv.data.get("nonce"):
         return [say(key, **params), await privacy.confirm_reply(ctx)]
+    if ctx.conv.flow == broadcast.FLOW:
+        return [say(key, **params), broadcast.prompt(ctx)]
+    if ctx.conv.flow == moderation.FLOW:
+        return [say(key, **params), moderation.reason_prompt(ctx)]
     return None
 
 
@@ -107,6 +122,12 @@ async def _button(ctx: Context, payload: str) -> list[Reply] | None:
         return await privacy.on_answer(ctx, arg)
     if kind == "set":
         return await _settings_button(ctx, arg)
+    if kind == "bc":
+        return await broadcast.on_button(ctx, arg)
+    if payload == "mod:back" and ctx.conv.flow == moderation.FLOW:
+        return await moderation.back(ctx)
+    if kind == "mod":
+        return await moderation.on_button(ctx, arg)
     return None
 
 
@@ -125,8 +146,14 @@ async def _settings_button(ctx: Context, arg: str) -> list[Reply] | None:
 async def route(ctx: Context) -> list[Reply]:
     """Return the replies to one event."""
     event = ctx.event
+    if event.group:  # in a group chat only the group commands are answered
+        name = ALIASES.get(event.command, event.command)
+        handler = GROUP_COMMANDS.get(name)
+        return await handler(ctx) if handler is not None else []
     if event.kind == Kind.COMMAND:
         name = ALIASES.get(event.command, event.command)
+        if name in GROUP_COMMANDS:
+            return [menu.main_menu(ctx, "group.use_in_group")]
         handler = COMMANDS.get(name)
         if handler is None:
             key, command = "fallback.unknown_command", event.command
@@ -145,6 +172,10 @@ async def route(ctx: Context) -> list[Reply]:
         return await _in_flow_reprompt(ctx, "fallback.stale_button") or [
             menu.main_menu(ctx, "fallback.stale_button")
         ]
+    if ctx.conv.flow == broadcast.FLOW and event.kind in {Kind.TEXT, Kind.MEDIA}:
+        return await broadcast.on_message(ctx)
+    if ctx.conv.flow == moderation.FLOW and event.kind == Kind.TEXT:
+        return await moderation.on_text(ctx)
     if event.kind == Kind.TEXT:
         if ctx.conv.flow == onboarding.FLOW:
             return await onboarding.on_text(ctx)

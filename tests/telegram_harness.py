@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.app import open_services
+from bot.app import Workers, broadcasting, open_services
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock, FakeClock
 from bot.context import Services
@@ -17,10 +17,34 @@ from tests.fake_telegram import FakeBotAPI
 
 
 class RunningBot:
-    def __init__(self, services: Services, channel: TelegramChannel, task: asyncio.Task) -> None:
+    def __init__(self, services: Services, channel: TelegramChannel, task: asyncio.Task,
+                 workers: Workers) -> None:
         self.services = services
         self.channel = channel
         self.task = task
+        self.workers = workers
+
+    async def outbox_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until nothing due is left in the outbox and every run has been reported."""
+        conn = self.services.db.conn
+        now = self.services.clock.now().isoformat()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            await self.workers.reporter.tick()
+            async with conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'sending' OR "
+                "(status = 'queued' AND not_before <= ?)", (now,)
+            ) as cur:
+                busy = (await cur.fetchone())[0]
+            async with conn.execute(
+                "SELECT COUNT(*) FROM notice_run WHERE reported = 0") as cur:
+                unreported = (await cur.fetchone())[0]
+            if not busy and not unreported:
+                await asyncio.sleep(0.05)
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the outbox did not drain")
 
     async def settled(self) -> None:
         """Wait until every update received so far is handled and its state committed."""
@@ -38,10 +62,14 @@ async def running_bot(fake: FakeBotAPI, tmp_path: Path, clock: Clock | None = No
     async with open_services(settings, clock or FakeClock()) as services:
         channel = TelegramChannel.build(services, Core(services))
         channel.backoff = 0.02  # retries in milliseconds, not seconds
-        task = asyncio.create_task(channel.run_polling())
-        try:
-            yield RunningBot(services, channel, task)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        async with channel.outbox() as transport, broadcasting(services, [transport]) as workers:
+            for sender in workers.senders:
+                sender.idle_poll = 0.05
+            workers.reporter.every = 0.1
+            task = asyncio.create_task(channel.run_polling())
+            try:
+                yield RunningBot(services, channel, task, workers)
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

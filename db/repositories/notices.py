@@ -322,6 +322,14 @@ class NoticesRepo:
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
 
+    async def linked_to(self, channel: str, address: str) -> list[str]:
+        """RT codes linked to this group."""
+        async with self.conn.execute(
+            "SELECT area_code FROM group_link WHERE channel = ? AND address = ? "
+            "ORDER BY area_code", (channel, address),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
     async def readdress_group(self, channel: str, old: str, new: str) -> None:
         await self.conn.execute(
             "UPDATE group_link SET address = ? WHERE channel = ? AND address = ?",

@@ -1,0 +1,155 @@
+"""Moderators approve or reject notices that wait for approval, and review urgent ones that
+went out without it.
+
+    review message ──mod:ok:<id>──► approved: sent now or scheduled; the author is told
+                   └─mod:no:<id>──► REASON (typed) ──► rejected; the author gets the reason
+    review-after message ──mod:seen:<id>──► marked as reviewed
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot import notices as svc
+from bot.authz import Action
+from bot.context import Context
+from bot.events import Kind, Reply, button, say
+from bot.handlers.menu import main_menu
+from db.repositories.notices import Notice, NoticesRepo
+
+FLOW = "moderate"
+REASON_LIMIT = 500
+
+
+async def _allowed(ctx: Context, notice_id: str, what: str) -> bool:
+    return await ctx.services.authz.authorize(ctx.person.identity, Action.CONTENT_APPROVE,
+                                              detail=f"{what} notice {notice_id}")
+
+
+async def queue(ctx: Context) -> list[Reply]:
+    """Show every notice waiting for approval, each with Approve / Reject."""
+    ctx.conv.clear()
+    if not await _allowed(ctx, "*", "list"):
+        return [main_menu(ctx, "broadcast.not_moderator")]
+    services = ctx.services
+    conn = services.db.conn
+    waiting = await NoticesRepo(conn).awaiting_approval()
+    review = await NoticesRepo(conn).awaiting_review()
+    if not waiting and not review:
+        return [main_menu(ctx, "broadcast.review_empty")]
+    replies = []
+    for notice in waiting[:10]:
+        reach = await svc.reach_of(services, conn, notice)
+        replies.append(svc.review_reply(services, notice, reach, "broadcast.review"))
+    for notice in review[:10]:
+        reach = await svc.reach_of(services, conn, notice)
+        replies.append(svc.review_reply(services, notice, reach, "broadcast.review_after"))
+    return replies
+
+
+async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
+    """Approve, start a rejection, or mark an after-the-fact review as done."""
+    action, _, value = arg.partition(":")
+    if action not in {"ok", "no", "seen"} or not value.isdigit():
+        return None
+    if not await _allowed(ctx, value, {"ok": "approve", "no": "reject",
+                                       "seen": "review"}[action]):
+        return [main_menu(ctx, "broadcast.not_moderator")]
+    services = ctx.services
+    notice = await NoticesRepo(services.db.conn).get(int(value))
+    if notice is None:
+        return [main_menu(ctx, "broadcast.not_found")]
+    if action == "seen":
+        await services.db.write(lambda conn: _mark_reviewed(conn, notice, ctx.person.identity))
+        return [main_menu(ctx, "broadcast.reviewed", id=notice.id)]
+    if notice.status != "pending":
+        return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
+                          status=_status(notice))]
+    if action == "no":
+        ctx.conv.go(FLOW, "reason", id=notice.id)
+        return [reason_prompt(ctx)]
+    decided = await services.db.write(lambda conn: approve(ctx, conn, notice.id or 0))
+    if decided is None:
+        return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
+                          status=_status(notice))]
+    ctx.wake.update({"outbox", "schedule"})
+    return [main_menu(ctx, "broadcast.approved", id=notice.id,
+                      when=svc.when_text(services, decided))]
+
+
+def _status(notice: Notice) -> object:
+    from bot.events import t
+
+    return t(f"broadcast.status_{notice.status}")
+
+
+def reason_prompt(ctx: Context) -> Reply:
+    return say("broadcast.ask_reason", [[button("broadcast.reason_back", "mod:back")]],
+               id=ctx.conv.data.get("id"))
+
+
+async def _mark_reviewed(conn: aiosqlite.Connection, notice: Notice, who: str) -> None:
+    fresh = await NoticesRepo(conn).get(notice.id or 0)
+    if fresh is not None and fresh.needs_review:
+        fresh.needs_review = False
+        fresh.decided_by = fresh.decided_by or who
+        await NoticesRepo(conn).save(fresh)
+
+
+async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> Notice | None:
+    """Approve a pending notice (inside a write); None if someone decided first."""
+    services = ctx.services
+    notice = await NoticesRepo(conn).get(notice_id)
+    if notice is None or notice.status != "pending":
+        return None
+    now = services.clock.now()
+    notice.decided_by, notice.decided_at = ctx.person.identity, now
+    await svc.activate(services, conn, notice, now)
+    await svc.notify(conn, notice.author, say(
+        "broadcast.author_approved", id=notice.id, body=_short(notice.body),
+        when=svc.when_text(services, notice)), now)
+    return notice
+
+
+async def on_text(ctx: Context) -> list[Reply]:
+    """Take the reason for a rejection, reject, and tell the author."""
+    if ctx.event.kind != Kind.TEXT:
+        return [say("fallback.use_buttons"), reason_prompt(ctx)]
+    reason = ctx.event.text.strip()
+    if len(reason) < 3 or len(reason) > REASON_LIMIT:
+        return [say("broadcast.bad_reason", limit=REASON_LIMIT), reason_prompt(ctx)]
+    services = ctx.services
+    notice_id = int(ctx.conv.data.get("id", 0))
+    ctx.conv.clear()
+    if not await _allowed(ctx, str(notice_id), "reject"):
+        return [main_menu(ctx, "broadcast.not_moderator")]
+
+    async def reject(conn: aiosqlite.Connection) -> Notice | None:
+        notice = await NoticesRepo(conn).get(notice_id)
+        if notice is None or notice.status != "pending":
+            return None
+        now = services.clock.now()
+        notice.status, notice.reason = "rejected", reason
+        notice.decided_by, notice.decided_at, notice.updated_at = ctx.person.identity, now, now
+        notice.next_run_at = None
+        await NoticesRepo(conn).save(notice)
+        await svc.notify(conn, notice.author, say(
+            "broadcast.author_rejected", id=notice.id, body=_short(notice.body),
+            reason=reason), now)
+        return notice
+
+    decided = await services.db.write(reject)
+    if decided is None:
+        return [main_menu(ctx, "broadcast.already_decided", id=notice_id,
+                          status="-")]
+    ctx.wake.add("outbox")
+    return [main_menu(ctx, "broadcast.rejected", id=notice_id)]
+
+
+async def back(ctx: Context) -> list[Reply]:
+    ctx.conv.clear()
+    return await queue(ctx)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -1,0 +1,51 @@
+"""Coordinators broadcast notices through the real router and the fake Bot API server."""
+
+from __future__ import annotations
+
+from db.repositories.notices import NoticesRepo
+from tests.broadcast_helpers import RT03, grant, resident
+from tests.telegram_harness import running_bot
+
+NO_APPROVAL = {"SIAGA_BROADCAST_REQUIRES_APPROVAL": "false"}
+
+
+async def test_rt_coordinator_sends_a_notice_now(fake, tmp_path) -> None:
+    async with running_bot(fake, tmp_path, **NO_APPROVAL) as bot:
+        svc = bot.services
+        await resident(svc, 700, RT03)
+        for uid in (701, 702):
+            await resident(svc, uid, RT03)
+        await grant(svc, 700, "coordinator", RT03, "Pak Ahmad")
+        ahmad = fake.user(700, first_name="Ahmad", language_code="id")
+        await ahmad.send("/siaran")
+        home = await ahmad.next_reply()
+        assert "Siaran pengumuman" in home["text"]
+        await ahmad.click("✏️ Buat pengumuman")
+        await ahmad.next_reply()
+        await ahmad.send("Kerja bakti Minggu pagi jam 07.00 di balai RT.")
+        segment = await ahmad.next_reply()  # an RT coordinator's audience is their RT
+        assert "Siapa penerimanya" in segment["text"]
+        await ahmad.click("Semua warga")
+        await ahmad.next_reply()
+        await ahmad.click("Biasa")
+        await ahmad.next_reply()
+        await ahmad.click("Sekarang")
+        preview = await ahmad.next_reply()
+        assert "Kerja bakti Minggu pagi" in preview["text"]
+        assert "Ketua RT 03 / RW 02 — Pak Ahmad" in preview["text"]
+        summary = await ahmad.next_reply()
+        assert "Menjangkau: 3 orang" in summary["text"]
+        await ahmad.click("📨 Kirim")
+        await ahmad.next_reply()
+        await bot.settled()
+        await bot.outbox_idle()
+        for uid in (701, 702):
+            got = [m for m in fake.messages_to(uid) if "Kerja bakti" in m.get("text", "")]
+            assert len(got) == 1, fake.messages_to(uid)
+            assert "Ketua RT 03 / RW 02 — Pak Ahmad" in got[0]["text"]
+        texts = [m.get("text", "") for m in fake.current_messages(700)]
+        assert any("selesai: terkirim 3 / 3" in t for t in texts), texts
+        assert any("Laporan pengumuman" in t and "Terkirim: 3 dari 3" in t for t in texts)
+        assert any("Salinan untuk grup WhatsApp" in t for t in texts)
+        notices = await NoticesRepo(svc.db.conn).open_by("telegram:700")
+        assert notices == []
