@@ -7,7 +7,7 @@ the messages it causes (outbox rows) are committed together.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import aiosqlite
 
@@ -273,7 +273,3 @@ async def resume(services: Services, conn: aiosqlite.Connection, notice: Notice,
             services.settings.broadcast.missed_grace:
         notice.status, notice.next_run_at = "missed", None
     await NoticesRepo(conn).save(notice)
-
-
-def later(now: datetime, **delta: float) -> datetime:
-    return now + timedelta(**delta)
