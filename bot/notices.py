@@ -15,6 +15,7 @@ from bot.areas import RT, RW, Areas, Kelurahan
 from bot.context import Services
 from bot.events import Media, Reply, button, reply_to_json, say, t
 from bot.schedule import QuietHours, format_local, latest_missed, next_occurrence
+from db.repositories.audit import AuditEntry, AuditRepo
 from db.repositories.notices import Notice, NoticesRepo, Run
 from db.repositories.outbox import SYSTEM, OutboxRepo
 from db.repositories.people import PeopleRepo
@@ -83,6 +84,14 @@ def whatsapp_copy(services: Services, notice: Notice, lang: str, sent_at: dateti
 
     renderer = Renderer(services.content, "whatsapp", services.settings.default_language)
     return renderer.render(compose(services, notice, lang, sent_at).text, lang)
+
+
+async def record(conn: aiosqlite.Connection, actor: str, action: str, notice: Notice,
+                 now: datetime, detail: str = "") -> None:
+    """Write a decision about a notice to the audit log (in the same commit as the decision)."""
+    await AuditRepo(conn).add(AuditEntry(at=now, actor=actor, action=action,
+                                         target=f"notice:{notice.id}", outcome="done",
+                                         detail=detail))
 
 
 # --- messages to people by identity ----------------------------------------------------------

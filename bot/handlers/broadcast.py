@@ -505,6 +505,8 @@ async def submit(ctx: Context) -> list[Reply]:
         notice.status = "pending" if needs else "active"
         notice.needs_review = skipped
         await NoticesRepo(conn).create(notice)
+        await svc.record(conn, identity, "notice.submit", notice, now,
+                         "urgent, sent without approval" if skipped else notice.status)
         if needs:
             reach = await svc.reach_of(services, conn, notice)
             for moderator in await svc.moderators(conn):
@@ -589,7 +591,11 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
         await services.db.write(lambda conn: svc.resume(services, conn, notice, now))
         key = "broadcast.resumed"
     elif action == "cancel!":
-        stopped = await services.db.write(lambda conn: svc.cancel(services, conn, notice, now))
+        async def cancel(conn: aiosqlite.Connection) -> int:
+            await svc.record(conn, ctx.person.identity, "notice.cancel", notice, now)
+            return await svc.cancel(services, conn, notice, now)
+
+        stopped = await services.db.write(cancel)
         ctx.wake.add("schedule")
         return [main_menu(ctx, "broadcast.cancelled", id=notice.id, stopped=stopped)]
     else:

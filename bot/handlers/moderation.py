@@ -94,6 +94,7 @@ async def _mark_reviewed(conn: aiosqlite.Connection, notice: Notice, who: str) -
         fresh.needs_review = False
         fresh.decided_by = fresh.decided_by or who
         await NoticesRepo(conn).save(fresh)
+        await svc.record(conn, who, "notice.review", fresh, fresh.updated_at)
 
 
 async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> Notice | None:
@@ -105,6 +106,7 @@ async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> N
     now = services.clock.now()
     notice.decided_by, notice.decided_at = ctx.person.identity, now
     await svc.activate(services, conn, notice, now)
+    await svc.record(conn, ctx.person.identity, "notice.approve", notice, now)
     await svc.notify(conn, notice.author, say(
         "broadcast.author_approved", id=notice.id, body=_short(notice.body),
         when=svc.when_text(services, notice)), now)
@@ -133,6 +135,7 @@ async def on_text(ctx: Context) -> list[Reply]:
         notice.decided_by, notice.decided_at, notice.updated_at = ctx.person.identity, now, now
         notice.next_run_at = None
         await NoticesRepo(conn).save(notice)
+        await svc.record(conn, ctx.person.identity, "notice.reject", notice, now, reason)
         await svc.notify(conn, notice.author, say(
             "broadcast.author_rejected", id=notice.id, body=_short(notice.body),
             reason=reason), now)
