@@ -152,9 +152,12 @@ class Sender:
         """Wait for this chat's gap and for a slot under the overall rate (and any 429 pause)."""
         loop = asyncio.get_running_loop()
         gap = self.transport.interval(address)
-        last = self._last_to.get(address)
-        if last is not None and loop.time() < last + gap:
+        while True:  # this chat's gap, counted from the last send (or reservation) to it
+            last = self._last_to.get(address)
+            if last is None or loop.time() >= last + gap:
+                break
             await asyncio.sleep(last + gap - loop.time())
+        self._last_to[address] = loop.time()  # reserve the chat before waiting for a slot
         while True:
             now = loop.time()
             if self._paused_until > now:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -29,6 +29,8 @@ class NoticeScheduler:
         self.services = services
         self.aps = AsyncIOScheduler(timezone=services.settings.timezone)
         self._lock = asyncio.Lock()
+        self._due: dict[str, datetime] = {}  # job id -> when the notice is due
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Start anything due (or report it missed), then register every schedule."""
@@ -40,7 +42,9 @@ class NoticeScheduler:
         self.services.signals.schedule_listeners.append(self._changed)
 
     def _changed(self) -> None:
-        asyncio.get_running_loop().create_task(self.sync())
+        task = asyncio.get_running_loop().create_task(self.sync())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def sync(self) -> None:
         """Make the APScheduler jobs match the notices scheduled in the database."""
@@ -49,14 +53,22 @@ class NoticeScheduler:
         for job in self.aps.get_jobs():
             if job.id.startswith("notice-") and job.id not in wanted:
                 job.remove()
+        now = self.services.clock.now()
         for job_id, at in wanted.items():
-            self.aps.add_job(self._job, DateTrigger(run_date=at), id=job_id,
+            if self._due.get(job_id) == at and self.aps.get_job(job_id) is not None:
+                continue
+            # APScheduler waits in real time; the wait is measured on the injected clock
+            fire_at = datetime.now(UTC) + max(at - now, timedelta(seconds=1))
+            self.aps.add_job(self._job, DateTrigger(run_date=fire_at), id=job_id,
                              replace_existing=True, misfire_grace_time=None, coalesce=True)
+            self._due[job_id] = at
+        for job_id in set(self._due) - set(wanted):
+            del self._due[job_id]
 
     def jobs(self) -> dict[str, datetime]:
-        """Registered notice jobs and when they fire (for operators and tests)."""
-        return {job.id: job.next_run_time for job in self.aps.get_jobs()
-                if job.id.startswith("notice-") and job.next_run_time is not None}
+        """Registered notice jobs and the time (on the bot's clock) each is due."""
+        registered = {job.id for job in self.aps.get_jobs()}
+        return {job_id: at for job_id, at in self._due.items() if job_id in registered}
 
     async def _job(self) -> None:
         try:
@@ -76,5 +88,7 @@ class NoticeScheduler:
         return runs
 
     def stop(self) -> None:
+        if self._changed in self.services.signals.schedule_listeners:
+            self.services.signals.schedule_listeners.remove(self._changed)
         if self.aps.running:
             self.aps.shutdown(wait=False)
