@@ -46,6 +46,10 @@ async def test_rt_coordinator_sends_a_notice_now(fake, tmp_path) -> None:
         texts = [m.get("text", "") for m in fake.current_messages(700)]
         assert any("selesai: terkirim 3 / 3" in t for t in texts), texts
         assert any("Laporan pengumuman" in t and "Terkirim: 3 dari 3" in t for t in texts)
-        assert any("Salinan untuk grup WhatsApp" in t for t in texts)
+        report = next(i for i, t in enumerate(texts) if "Laporan pengumuman" in t)
+        assert "Salinan untuk grup WhatsApp RT ada di pesan berikut" in texts[report]
+        copy = texts[report + 1]  # WhatsApp markup, ready to paste: *bold*, no HTML
+        assert copy.startswith("📢 *Pengumuman*")
+        assert "Kerja bakti Minggu pagi" in copy and "Pak Ahmad" in copy and "<b>" not in copy
         notices = await NoticesRepo(svc.db.conn).open_by("telegram:700")
         assert notices == []
