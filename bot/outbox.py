@@ -83,6 +83,7 @@ class Sender:
         self._next_slot = 0.0  # loop time of the next free sending slot
         self._paused_until = 0.0
         self._last_to: dict[str, float] = {}
+        self._chat_turn: dict[str, asyncio.Future[None]] = {}
         self._notices: OrderedDict[int, tuple[Notice, datetime] | None] = OrderedDict()
         self._flusher: asyncio.Task[None] | None = None
         self._flushed = asyncio.Event()
@@ -152,12 +153,24 @@ class Sender:
         """Wait for this chat's gap and for a slot under the overall rate (and any 429 pause)."""
         loop = asyncio.get_running_loop()
         gap = self.transport.interval(address)
-        while True:  # this chat's gap, counted from the last send (or reservation) to it
-            last = self._last_to.get(address)
-            if last is None or loop.time() >= last + gap:
-                break
-            await asyncio.sleep(last + gap - loop.time())
-        self._last_to[address] = loop.time()  # reserve the chat before waiting for a slot
+        # messages to one chat leave in outbox order: wait for the previous one's turn
+        before = self._chat_turn.get(address)
+        mine: asyncio.Future[None] = loop.create_future()
+        self._chat_turn[address] = mine
+        try:
+            if before is not None:
+                await asyncio.shield(before)
+            while True:  # this chat's gap, counted from the last send (or reservation) to it
+                last = self._last_to.get(address)
+                if last is None or loop.time() >= last + gap:
+                    break
+                await asyncio.sleep(last + gap - loop.time())
+            self._last_to[address] = loop.time()  # reserve the chat, then wait for a slot
+        finally:
+            if not mine.done():
+                mine.set_result(None)
+            if self._chat_turn.get(address) is mine:
+                del self._chat_turn[address]
         while True:
             now = loop.time()
             if self._paused_until > now:
