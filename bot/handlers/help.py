@@ -10,4 +10,6 @@ from bot.handlers.menu import main_menu
 async def show(ctx: Context) -> list[Reply]:
     """Explain the bot and its commands; back to the menu."""
     s = ctx.services.settings
-    return [main_menu(ctx, "help.text", operator=s.operator, deployment=s.deployment_name)]
+    staff = not ctx.is_new and bool(await ctx.services.authz.grants(ctx.person.identity))
+    return [main_menu(ctx, "help.text", operator=s.operator, deployment=s.deployment_name,
+                      staff=staff)]
