@@ -44,9 +44,45 @@ class Delivery:
     moved_to: str | None = None  # a group got a new address (Telegram supergroup upgrade)
 
 
+class RateLimiter:
+    """One channel's overall rate: every outbox message and progress edit takes a slot.
+
+    Replies to people chatting with the bot never wait here: they ``take`` a slot at once,
+    which moves the next broadcast message back instead. A 429 pauses everything waiting.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._next = 0.0  # loop time of the next free slot
+        self.paused_until = 0.0
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self.paused_until > now:
+                await asyncio.sleep(self.paused_until - now)
+                continue
+            slot = max(self._next, now)
+            self._next = slot + 1.0 / self.rate
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self.paused_until <= loop.time():
+                return
+
+    def take(self) -> None:
+        """Count a message sent right now outside the queue (a reply)."""
+        now = asyncio.get_running_loop().time()
+        self._next = max(self._next, now) + 1.0 / self.rate
+
+    def pause(self, seconds: float) -> None:
+        now = asyncio.get_running_loop().time()
+        self.paused_until = max(self.paused_until, now + seconds)
+
+
 class Transport(Protocol):
     channel: str
-    rate: float  # messages per second over all chats
+    limiter: RateLimiter  # messages per second over all chats
 
     def interval(self, address: str) -> float:
         """Seconds between two messages to this chat."""
@@ -54,7 +90,9 @@ class Transport(Protocol):
 
     async def send(self, address: str, lang: str, reply: Reply) -> Delivery: ...
 
-    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> None: ...
+    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> Delivery:
+        """Edit a message sent before (progress); "limited" on a 429."""
+        ...
 
 
 def backoff(attempts: int) -> timedelta:
@@ -80,8 +118,6 @@ class Sender:
         self._results: list[Outcome] = []
         self._blocked: list[OutboxItem] = []
         self._moved: list[tuple[str, str]] = []
-        self._next_slot = 0.0  # loop time of the next free sending slot
-        self._paused_until = 0.0
         self._last_to: dict[str, float] = {}
         self._chat_turn: dict[str, asyncio.Future[None]] = {}
         self._notices: OrderedDict[int, tuple[Notice, datetime] | None] = OrderedDict()
@@ -109,7 +145,7 @@ class Sender:
                 if free <= 0:
                     await self._any_task_done()
                     continue
-                items = await self._claim(min(free, max(8, int(self.transport.rate))))
+                items = await self._claim(min(free, max(8, int(self.transport.limiter.rate))))
                 if not items:
                     await self._idle()
                     continue
@@ -171,17 +207,7 @@ class Sender:
                 mine.set_result(None)
             if self._chat_turn.get(address) is mine:
                 del self._chat_turn[address]
-        while True:
-            now = loop.time()
-            if self._paused_until > now:
-                await asyncio.sleep(self._paused_until - now)
-                continue
-            slot = max(self._next_slot, now)
-            self._next_slot = slot + 1.0 / self.transport.rate
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self._paused_until <= loop.time():
-                break
+        await self.transport.limiter.acquire()
         self._last_to[address] = loop.time()
         if len(self._last_to) > 50_000:  # forget chats not written to for a while
             cutoff = loop.time() - 60
@@ -213,8 +239,7 @@ class Sender:
             self._results.append(Outcome(item.id, "sent", external_id=delivery.external_id))
         elif delivery.status == "limited":
             self.limited += 1
-            loop = asyncio.get_running_loop()
-            self._paused_until = max(self._paused_until, loop.time() + delivery.retry_after)
+            self.transport.limiter.pause(delivery.retry_after)
             log.warning("%s asked us to wait %.1fs; sending paused", self.transport.channel,
                         delivery.retry_after)
             self._results.append(Outcome(item.id, "queued", "rate limited", retry_at=now))

@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 
 class Reporter:
     def __init__(self, services: Services, transports: Mapping[str, Transport],
-                 every: float = 2.0) -> None:
+                 every: float = 2.0, edit_every: float = 3.0) -> None:
         self.services = services
         self.transports = transports
         self.every = every
+        self.edit_every = edit_every  # seconds between two edits of one progress message
+        self._edited: dict[int, float] = {}  # run id -> loop time of its last edit
         self._shown: dict[int, int] = {}  # run id -> delivered count last shown
         self._wakeup = asyncio.Event()
 
@@ -38,11 +40,11 @@ class Reporter:
 
     async def run(self) -> None:
         while True:
+            self._wakeup.clear()  # before the pass: a wake-up during it is not lost
             try:
                 await self.tick()
             except Exception:
                 log.exception("progress report failed")
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.every)
             await asyncio.sleep(0.2)  # at most five passes a second, however busy
@@ -58,7 +60,9 @@ class Reporter:
                 if level > run.reported:
                     await self._report(run, counts, level)
                     continue
-            if self._shown.get(run.id) != counts.done:
+            now = asyncio.get_running_loop().time()
+            if self._shown.get(run.id) != counts.done and \
+                    now - self._edited.get(run.id, -1e9) >= self.edit_every:
                 await self._edit(run, counts)
 
     async def _progress_message(self, run: Run) -> tuple[str, str, str, str] | None:
@@ -79,10 +83,16 @@ class Reporter:
             return
         key = "broadcast.progress_done" if final else "broadcast.progress"
         reply = say(key, id=run.notice_id, sent=counts.sent, total=counts.total)
+        self._edited[run.id] = asyncio.get_running_loop().time()
+        await transport.limiter.acquire()  # an edit counts towards the channel's rate
         try:
-            await transport.edit(address, message_id, lang, reply)
+            delivery = await transport.edit(address, message_id, lang, reply)
         except Exception as exc:  # progress is best effort; the report still comes
             log.debug("progress edit failed: %s", exc)
+            return
+        if delivery.status == "limited":
+            transport.limiter.pause(delivery.retry_after)
+            return
         self._shown[run.id] = counts.done
 
     async def _report(self, run: Run, counts: RunCounts, level: int) -> None:
@@ -121,3 +131,4 @@ class Reporter:
         await services.db.write(write)
         services.signals.outbox()
         self._shown.pop(run.id, None)
+        self._edited.pop(run.id, None)

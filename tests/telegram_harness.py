@@ -66,6 +66,7 @@ async def running_bot(fake: FakeBotAPI, tmp_path: Path, clock: Clock | None = No
             for sender in workers.senders:
                 sender.idle_poll = 0.05
             workers.reporter.every = 0.1
+            workers.reporter.edit_every = 0.2
             task = asyncio.create_task(channel.run_polling())
             try:
                 yield RunningBot(services, channel, task, workers)

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.core import Core
 from bot.events import Event, Kind, Reply
-from bot.outbox import Delivery
+from bot.outbox import Delivery, RateLimiter
 from bot.render import Renderer
 
 CHANNEL = "console"
@@ -101,9 +101,9 @@ class ConsoleOutbox:
     """The console's side of the outbox: print notices and reports as they go out."""
 
     channel = CHANNEL
-    rate = 1000.0
 
     def __init__(self, renderer: Renderer, stdout: TextIO | None = None) -> None:
+        self.limiter = RateLimiter(1000.0)
         self.renderer = renderer
         self.stdout = stdout or sys.stdout
         self._ids = 0
@@ -124,5 +124,6 @@ class ConsoleOutbox:
         self._ids += 1
         return Delivery("sent", external_id=str(self._ids))
 
-    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> None:
+    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> Delivery:
         self._print(address, self.renderer.render(reply.text, lang))
+        return Delivery("sent", external_id=message_id)

@@ -175,6 +175,7 @@ class TelegramChannel:
         self._stop = asyncio.Event()
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.backoff = 0.5  # first retry delay in seconds (tests shorten it)
+        self.limiter: Any = None  # the outbox's rate limiter, once the outbox runs
 
     @classmethod
     def build(cls, services: Services, core: Core) -> TelegramChannel:
@@ -246,6 +247,8 @@ class TelegramChannel:
             ack = asyncio.create_task(self._answer(event.ack))
         try:
             for reply in replies:
+                if self.limiter is not None:  # replies count towards the rate, never wait
+                    self.limiter.take()
                 try:
                     await self._call("sendMessage", self.send_reply, self.bot,
                                      int(event.address), reply, lang)

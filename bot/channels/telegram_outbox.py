@@ -24,7 +24,7 @@ from telegram.error import (
 from bot.channels.http import AiohttpRequest
 from bot.channels.telegram import CHANNEL, TelegramChannel, _seconds
 from bot.events import Reply
-from bot.outbox import Delivery
+from bot.outbox import Delivery, RateLimiter
 
 
 class TelegramOutbox:
@@ -32,7 +32,8 @@ class TelegramOutbox:
 
     def __init__(self, channel: TelegramChannel, bot: Bot | None = None) -> None:
         tg = channel.services.settings.telegram
-        self.rate = tg.send_rate
+        self.limiter = RateLimiter(tg.send_rate)
+        channel.limiter = self.limiter  # replies take a slot too, without waiting
         self.per_chat = tg.per_chat_interval
         self.per_group = 60.0 / tg.group_per_minute
         self.renderer = channel
@@ -67,24 +68,35 @@ class TelegramOutbox:
         try:
             await self._ready()
             message = await self.renderer.send_reply(self.bot, int(address), reply, lang)
-        except RetryAfter as exc:
-            return Delivery("limited", retry_after=_seconds(exc.retry_after), reason=str(exc))
-        except ChatMigrated as exc:
-            return Delivery("retry", moved_to=str(exc.new_chat_id), reason=str(exc))
-        except Forbidden as exc:  # blocked by the user, deactivated, removed from the group
-            return Delivery("blocked", reason=str(exc)[:200])
-        except BadRequest as exc:  # our message or the chat is wrong: sending again won't help
-            return Delivery("failed", reason=str(exc)[:200])
-        except InvalidToken as exc:
-            return Delivery("retry", reason=str(exc)[:200])
-        except (TimedOut, NetworkError) as exc:  # includes 5xx answers
-            return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
-        except TelegramError as exc:
-            return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
+        except Exception as exc:
+            return _failure(exc)
         return Delivery("sent", external_id=str(message.message_id))
 
-    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> None:
-        await self._ready()
-        await self.bot.edit_message_text(
-            self.renderer.renderer.render(reply.text, lang), chat_id=int(address),
-            message_id=int(message_id), parse_mode="HTML")
+    async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> Delivery:
+        try:
+            await self._ready()
+            await self.bot.edit_message_text(
+                self.renderer.renderer.render(reply.text, lang), chat_id=int(address),
+                message_id=int(message_id), parse_mode="HTML")
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return Delivery("sent", external_id=message_id)
+            return _failure(exc)
+        except Exception as exc:
+            return _failure(exc)
+        return Delivery("sent", external_id=message_id)
+
+
+def _failure(exc: Exception) -> Delivery:
+    """What a Bot API error means for the message."""
+    if isinstance(exc, RetryAfter):
+        return Delivery("limited", retry_after=_seconds(exc.retry_after), reason=str(exc))
+    if isinstance(exc, ChatMigrated):
+        return Delivery("retry", moved_to=str(exc.new_chat_id), reason=str(exc))
+    if isinstance(exc, Forbidden):  # blocked by the user, deactivated, removed from the group
+        return Delivery("blocked", reason=str(exc)[:200])
+    if isinstance(exc, BadRequest):  # our message or the chat is wrong: sending again won't help
+        return Delivery("failed", reason=str(exc)[:200])
+    if isinstance(exc, (TimedOut, NetworkError, InvalidToken, TelegramError)):  # incl. 5xx
+        return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
+    raise exc
