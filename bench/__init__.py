@@ -1,6 +1,9 @@
 """Load benchmark: Siaga Warga against a bare python-telegram-bot echo bot.
 
-``python -m bench [surge|raw|crash|all] [--quick] [--residents N] [--rate R] ...``
+``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|all] [--quick] [--residents N] ...``
+
+(broadcast, fanout and bcrash send one notice to many residents, see :mod:`bench.broadcast`;
+they have no echo-bot run.)
 
 Three processes take part in every bot run:
 

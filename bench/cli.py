@@ -1,9 +1,11 @@
-"""Orchestrator: ``python -m bench [surge|raw|crash|all ...] [options]``.
+"""Orchestrator: ``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|all ...]``.
 
-For every scenario it runs Siaga Warga (``python -m bot run``) and then the echo bot
-(:mod:`bench.echobot`), each in its own process against a fresh fake-server process
-(:mod:`bench.driver`) and a fresh SQLite file, prints the figures and, at the end, a table.
-Results also go to ``bench/results/latest.json``.
+For every chat scenario (surge, raw, crash) it runs Siaga Warga (``python -m bot run``) and
+then the echo bot (:mod:`bench.echobot`), each in its own process against a fresh fake-server
+process (:mod:`bench.driver`) and a fresh SQLite file. The broadcast scenarios (broadcast,
+fanout, bcrash; :mod:`bench.broadcast`) send one notice to many residents instead. It prints
+the figures and, at the end, a table. Results also go to ``bench/results/latest.json``.
+Without scenario names it runs the chat scenarios; ``all`` runs every scenario.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ JSONDict = dict[str, Any]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 PY = sys.executable
-SCENARIOS = ("surge", "raw", "crash")
+SCENARIOS = ("surge", "raw", "crash")  # the default set
+BROADCAST_SCENARIOS = ("broadcast", "fanout", "bcrash")  # bench/broadcast.py
 STEPS_PER_RESIDENT = 5
 
 SURGE_MIN_PCT = 95.0
@@ -468,7 +471,26 @@ async def crash(opts: argparse.Namespace) -> JSONDict:
     }
 
 
-RUNNERS = {"surge": surge, "raw": raw, "crash": crash}
+async def _broadcast_scenario(name: str, opts: argparse.Namespace) -> JSONDict:
+    from bench import broadcast  # imports the bot's modules; only when asked for
+
+    return await broadcast.RUNNERS[name](opts)
+
+
+async def broadcast_(opts: argparse.Namespace) -> JSONDict:
+    return await _broadcast_scenario("broadcast", opts)
+
+
+async def fanout(opts: argparse.Namespace) -> JSONDict:
+    return await _broadcast_scenario("fanout", opts)
+
+
+async def bcrash(opts: argparse.Namespace) -> JSONDict:
+    return await _broadcast_scenario("bcrash", opts)
+
+
+RUNNERS = {"surge": surge, "raw": raw, "crash": crash, "broadcast": broadcast_,
+           "fanout": fanout, "bcrash": bcrash}
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,6 +518,8 @@ def table(results: dict[str, JSONDict]) -> str:
             f"{'p99 ms':>9} {'lost':>5} {'dup':>5}  target")
     lines = [head, "-" * len(head)]
     for name, res in results.items():
+        if name in BROADCAST_SCENARIOS:
+            continue
         if res.get("error"):
             lines.append(f"{name:<8} FAILED: {str(res['error']).splitlines()[0][:100]}")
             continue
@@ -528,9 +552,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark Siaga Warga against a bare python-telegram-bot echo bot.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="surge, raw, crash or all (default: all)")
+                   help="surge, raw, crash, broadcast, fanout, bcrash or all (default: surge, "
+                        "raw and crash)")
     p.add_argument("--quick", action="store_true",
-                   help="smoke check: 200 residents everywhere")
+                   help="smoke check: 200 residents in the chat scenarios, 1,000 recipients "
+                        "in broadcast and bcrash, 10,000 residents in fanout")
     p.add_argument("--residents", type=int, default=None,
                    help="residents in surge and raw (default 2000, --quick 200)")
     p.add_argument("--crash-residents", type=int, default=None,
@@ -538,10 +564,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=100.0,
                    help="surge: updates offered per second (default 100)")
     p.add_argument("--latency-ms", type=float, default=50.0,
-                   help="surge and crash: fake Bot API latency per call (default 50)")
+                   help="surge, crash, broadcast, bcrash: fake Bot API latency per call "
+                        "(default 50)")
     p.add_argument("--max-concurrent", type=int, default=None,
                    help="TELEGRAM_MAX_CONCURRENT for our bot (default: the bot's, 16)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the crash kill point")
+    p.add_argument("--recipients", type=int, default=None,
+                   help="broadcast and bcrash: residents the notice goes to (default 10000, "
+                        "--quick 1000)")
+    p.add_argument("--fanout-people", type=int, default=None,
+                   help="fanout: residents (default 100000, --quick 10000)")
+    p.add_argument("--send-rate", type=float, default=200.0,
+                   help="broadcast and bcrash: TELEGRAM_SEND_RATE of our bot (default 200)")
+    p.add_argument("--server-limit", type=float, default=None,
+                   help="broadcast: the fake server's 429 limit in send calls per second "
+                        "(default: --send-rate; 0 = none)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the crash and bcrash kill points")
     p.add_argument("--no-echo", action="store_true", help="skip the echo-bot runs")
     p.add_argument("--invite", default=None, help="invite code (default: RT 03 / RW 02)")
     p.add_argument("--profile", type=Path, default=None, metavar="DIR",
@@ -553,13 +591,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.residents = 200 if args.quick else 2000
     if args.crash_residents is None:
         args.crash_residents = 200 if args.quick else 1000
-    if min(args.residents, args.crash_residents) < 1 or args.rate <= 0 or args.latency_ms < 0:
+    if args.recipients is None:
+        args.recipients = 1000 if args.quick else 10_000
+    if args.fanout_people is None:
+        args.fanout_people = 10_000 if args.quick else 100_000
+    if min(args.residents, args.crash_residents, args.recipients, args.fanout_people) < 1 \
+            or args.rate <= 0 or args.latency_ms < 0:
         p.error("residents and rate must be positive, latency not negative")
-    unknown = [s for s in args.scenarios if s not in (*SCENARIOS, "all")]
+    if not 0 < args.send_rate <= 1000 or (args.server_limit or 0) < 0:
+        p.error("--send-rate must be more than 0 and at most 1000, --server-limit not negative")
+    unknown = [s for s in args.scenarios if s not in (*SCENARIOS, *BROADCAST_SCENARIOS, "all")]
     if unknown:
-        p.error(f"unknown scenario {unknown[0]!r} (choose from surge, raw, crash, all)")
-    if not args.scenarios or "all" in args.scenarios:
+        p.error(f"unknown scenario {unknown[0]!r} (choose from "
+                f"{', '.join((*SCENARIOS, *BROADCAST_SCENARIOS))}, all)")
+    if not args.scenarios:
         chosen = list(SCENARIOS)
+    elif "all" in args.scenarios:
+        chosen = [*SCENARIOS, *BROADCAST_SCENARIOS]
     else:
         chosen = list(dict.fromkeys(args.scenarios))
     args.scenarios = chosen
@@ -596,13 +644,25 @@ async def amain(opts: argparse.Namespace) -> int:
         "definitions": DEFINITIONS,
         "scenarios": results,
     }
+    chat = {k: v for k, v in results.items() if k not in BROADCAST_SCENARIOS}
+    notices = {k: v for k, v in results.items() if k in BROADCAST_SCENARIOS}
+    if notices:
+        from bench import broadcast
+
+        report["definitions_broadcast"] = broadcast.DEFINITIONS
     opts.json.parent.mkdir(parents=True, exist_ok=True)
     opts.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
-    print()
-    print(table(results))
-    print()
-    print(textwrap.fill(DEFINITIONS, 99))
+    if chat:
+        print()
+        print(table(chat))
+        print()
+        print(textwrap.fill(DEFINITIONS, 99))
+    if notices:
+        print()
+        print(broadcast.table(notices))
+        print()
+        print(textwrap.fill(broadcast.DEFINITIONS, 99))
     print(f"\ntotal {report['total_wall_s']:.0f} s; results written to {opts.json}")
     failed = [name for name, res in results.items() if res.get("pass") is False]
     if failed:

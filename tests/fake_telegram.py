@@ -19,7 +19,12 @@ the HTTP status equal to ``error_code`` (PTB maps the status to its exception cl
 
 Run as a separate process for benchmarks::
 
-    python -m tests.fake_telegram --port 0 --latency-ms 50
+    python -m tests.fake_telegram --port 0 --latency-ms 50 [--rate-limit 30]
+
+``rate_limit`` (``--rate-limit``) makes the send methods (``_SEND_METHODS``) answer 429 "Too
+Many Requests: retry after 1" like Telegram's flood control when the bot goes faster than that
+many calls per second over all chats; it is a token bucket holding ``max(1, rate_limit / 10)``
+calls, so short bursts pass.  Off by default.
 
 It prints ``READY http://127.0.0.1:<port>/bot`` and serves until SIGTERM/SIGINT.  Control
 endpoints (JSON) live under ``/_control/``; see :meth:`FakeBotAPI._control`.
@@ -612,12 +617,19 @@ class FakeBotAPI:
         token: str = DEFAULT_TOKEN,
         *,
         latency: float = 0.0,
+        rate_limit: float | None = None,
         bot_username: str = "SiagaWargaTestBot",
         bot_id: int = 123456,
         bot_first_name: str = "Siaga Warga",
     ) -> None:
         self.token = token
         self.latency = latency
+        if rate_limit is not None and rate_limit <= 0:
+            raise ValueError("rate_limit must be positive")
+        self.rate_limit = rate_limit
+        self._bucket_size = max(1.0, rate_limit / 10.0) if rate_limit else 0.0
+        self._tokens = self._bucket_size
+        self._tokens_at = time.monotonic()
         self.bot_user: JSONDict = {
             "id": bot_id,
             "is_bot": True,
@@ -643,6 +655,7 @@ class FakeBotAPI:
     def _reset_state(self) -> None:
         self.calls: list[tuple[str, JSONDict]] = []
         self.failed_calls: list[tuple[str, JSONDict, int]] = []
+        self.limited_count = 0  # send calls answered 429 by the rate limit
         self.call_counts: Counter[str] = Counter()
         self.sent_log: list[JSONDict] = []
         self.enqueued = 0
@@ -989,20 +1002,26 @@ class FakeBotAPI:
             self.call_counts["_unauthorized"] += 1
             return _json_response(ApiError(401, "Unauthorized").payload(), 401)
         raw_method = m.group(2)
+        handler_name = _METHOD_INDEX.get(raw_method.lower())
+        method = handler_name or raw_method
+        # the flood control judges the moment the call arrives, not when it is answered
+        limited = self.rate_limit is not None and method in _SEND_METHODS \
+            and not self._take_token(t0)
         try:
             params = await _read_params(request)
         except ValueError as exc:
             return _json_response(_bad_request(f"can't parse request: {exc}").payload(), 400)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
-        handler_name = _METHOD_INDEX.get(raw_method.lower())
-        method = handler_name or raw_method
         self.calls.append((method, params))
         self.call_counts[method] += 1
         self._notify()
         if handler_name is None:
             return _json_response(ApiError(404, "Not Found").payload(), 404)
         try:
+            if limited:
+                self.limited_count += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             self._check_failures(method, params)
             result = await getattr(self, "_m_" + handler_name)(params)
         except ApiError as err:
@@ -1011,6 +1030,17 @@ class FakeBotAPI:
         if method in _SEND_METHODS:
             self._log_sent(method, params, t0)
         return _json_response({"ok": True, "result": result}, 200)
+
+    def _take_token(self, now: float) -> bool:
+        """Token bucket of the rate limit: True if a send call may pass at ``now``."""
+        assert self.rate_limit is not None
+        self._tokens = min(self._bucket_size,
+                           self._tokens + (now - self._tokens_at) * self.rate_limit)
+        self._tokens_at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
     def _check_failures(self, method: str, params: JSONDict) -> None:
         if not self._failures:
@@ -1059,6 +1089,7 @@ class FakeBotAPI:
             {"user_id": 7, "text": "/start"}, {"user_id": 7, "callback_data": "x"},
             {"user_id": 7, "click": "Label"}  (optional "first_name", "language_code")
         GET  /_control/stats    {"enqueued", "sent", "pending", "calls": {method: count}}
+                                (with a rate limit also "limited": send calls answered 429)
         GET  /_control/sent     [{"chat_id", "method", "t", "reply_to_update_latency"}]
         GET  /_control/calls    [[method, params], ...]
         GET  /_control/enqueued {update_id: monotonic enqueue time}
@@ -1085,15 +1116,15 @@ class FakeBotAPI:
                 return _json_response({"ok": False, "description": str(exc)}, 400)
             return _json_response({"ok": True, "update_ids": ids}, 200)
         if name == "stats":
-            return _json_response(
-                {
-                    "enqueued": self.enqueued,
-                    "sent": len(self.sent_log),
-                    "pending": len(self._pending),
-                    "calls": dict(self.call_counts),
-                },
-                200,
-            )
+            stats = {
+                "enqueued": self.enqueued,
+                "sent": len(self.sent_log),
+                "pending": len(self._pending),
+                "calls": dict(self.call_counts),
+            }
+            if self.rate_limit is not None:
+                stats["limited"] = self.limited_count
+            return _json_response(stats, 200)
         if name == "sent":
             return _json_response(self.sent_log, 200)
         if name == "calls":
@@ -2000,7 +2031,8 @@ class FakeUser:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    fake = FakeBotAPI(args.token, latency=args.latency_ms / 1000.0)
+    fake = FakeBotAPI(args.token, latency=args.latency_ms / 1000.0,
+                      rate_limit=args.rate_limit)
     await fake.start(args.host, args.port)
     print(f"READY {fake.base_url}", flush=True)
     stop = asyncio.Event()
@@ -2018,8 +2050,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="PER_S",
+                        help="answer send calls beyond this many per second with 429")
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     args = parser.parse_args(argv)
+    if args.rate_limit is not None and args.rate_limit <= 0:
+        parser.error("--rate-limit must be positive")
     asyncio.run(_serve(args))
 
 

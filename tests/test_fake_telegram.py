@@ -526,3 +526,25 @@ async def test_separate_process_mode():
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, stderr.decode()
+
+
+async def test_rate_limit_answers_429_beyond_the_rate(monkeypatch):
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    fake = FakeBotAPI(rate_limit=2)  # a bucket of 1 call, refilled every 0.5 s
+    await fake.start()
+    try:
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            await bot.send_message(1, "a")
+            with pytest.raises(RetryAfter) as caught:
+                await bot.send_message(2, "b")
+            assert caught.value.retry_after == dtm.timedelta(seconds=1)
+            await bot.get_me()  # not a send method: never limited
+            await asyncio.sleep(0.6)
+            await bot.send_message(2, "b")
+        assert fake.limited_count == 1
+        assert [p["chat_id"] for p in fake.calls_of("sendMessage")] == [1, 2, 2]
+        assert len(fake.sent_log) == 2
+        async with httpx.AsyncClient(base_url=_root(fake)) as client:
+            assert (await client.get("/_control/stats")).json()["limited"] == 1
+    finally:
+        await fake.stop()
