@@ -7,14 +7,15 @@ the messages it causes (outbox rows) are committed together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import aiosqlite
 
 from bot.areas import RT, RW, Areas, Kelurahan
 from bot.context import Services
-from bot.events import Media, Reply, button, reply_to_json, say, t
-from bot.schedule import QuietHours, format_local, latest_missed, next_occurrence
+from bot.events import Media, Reply, Text, button, reply_to_json, say, t
+from bot.schedule import QuietHours, format_date, format_local, latest_missed, next_occurrence
 from db.repositories.audit import AuditEntry, AuditRepo
 from db.repositories.notices import Notice, NoticesRepo, Run
 from db.repositories.outbox import SYSTEM, OutboxRepo
@@ -97,16 +98,20 @@ async def record(conn: aiosqlite.Connection, actor: str, action: str, notice: No
 # --- messages to people by identity ----------------------------------------------------------
 
 
-async def notify(conn: aiosqlite.Connection, identity: str, reply: Reply, now: datetime,
+async def notify(conn: aiosqlite.Connection, identity: str,
+                 reply: Reply | Callable[[str], Reply | list[Reply]], now: datetime,
                  kind: str = "text", ref_id: int | None = None) -> bool:
-    """Queue ``reply`` to a person (in their language); False if they are not known."""
+    """Queue ``reply`` to a person; a callable gets their language and may return several
+    replies. False if the person is not known or cannot be reached."""
     person = await PeopleRepo(conn).get(identity)
     if person is None or not person.active:
         return False
-    await OutboxRepo(conn).enqueue(
-        channel=person.channel, address=person.address, person_id=person.id,
-        lang=person.language or "id", kind=kind, ref_id=ref_id, payload=reply_to_json(reply),
-        priority=SYSTEM, now=now)
+    lang = person.language or "id"
+    built = reply(lang) if callable(reply) else reply
+    for one in built if isinstance(built, list) else [built]:
+        await OutboxRepo(conn).enqueue(
+            channel=person.channel, address=person.address, person_id=person.id, lang=lang,
+            kind=kind, ref_id=ref_id, payload=reply_to_json(one), priority=SYSTEM, now=now)
     return True
 
 
@@ -116,28 +121,37 @@ async def moderators(conn: aiosqlite.Connection) -> list[str]:
     return await roles.holders("moderator") or await roles.holders("admin")
 
 
-def review_reply(services: Services, notice: Notice, reach: int, key: str) -> Reply:
-    """What a moderator sees: author, audience, reach, the notice, Approve / Reject."""
+def review_replies(services: Services, notice: Notice, reach: int, key: str, lang: str
+                   ) -> list[Reply]:
+    """What a moderator sees: a notice with a photo or PDF as residents will see it, then
+    author, audience, reach and timing with Approve / Reject (or Reviewed)."""
     buttons = [[button("broadcast.approve", f"mod:ok:{notice.id}"),
                 button("broadcast.reject", f"mod:no:{notice.id}")]]
     if key == "broadcast.review_after":
         buttons = [[button("broadcast.mark_reviewed", f"mod:seen:{notice.id}")]]
-    return say(key, buttons, id=notice.id, author=notice.signature,
-               audience=audience_label(services.areas, notice.areas), reach=reach,
-               urgent=notice.urgent, body=notice.body, media=notice.media_kind or "",
-               when=when_text(services, notice))
+    replies = []
+    if notice.media_kind and notice.media_ref:
+        replies.append(compose(services, notice, lang, notice.start_at or notice.created_at))
+    replies.append(say(key, buttons, id=notice.id, author=notice.signature,
+                       audience=audience_label(services.areas, notice.areas), reach=reach,
+                       urgent=notice.urgent, body=notice.body, media=notice.media_kind or "",
+                       when=when_text(services, notice, lang)))
+    return replies
 
 
-def when_text(services: Services, notice: Notice) -> object:
-    """How a notice's timing is described to coordinators and moderators."""
+def when_text(services: Services, notice: Notice, lang: str) -> Text:
+    """How a notice's timing is described to coordinators and moderators, in ``lang``."""
     tz = services.settings.timezone
     if notice.repeat == "now":
         return t("broadcast.when_now")
     if notice.repeat == "once" and notice.start_at:
-        return t("broadcast.when_once", at=format_local(notice.start_at, tz, notice.author_lang))
-    days = notice.weekdays or ""
-    return t(f"broadcast.when_{notice.repeat}", time=notice.at_time or "", days=days,
-             day=notice.month_day or 0, until=notice.end_date or "")
+        return t("broadcast.when_once", at=format_local(notice.start_at, tz, lang))
+    clock = notice.at_time or ""
+    if lang == "id":
+        clock = clock.replace(":", ".")
+    return t(f"broadcast.when_{notice.repeat}", time=clock, days=notice.weekdays or "",
+             day=notice.month_day or 0,
+             until=format_date(notice.end_date, lang) if notice.end_date else "")
 
 
 async def reach_of(services: Services, conn: aiosqlite.Connection, notice: Notice) -> int:

@@ -24,7 +24,9 @@ async def latest(ctx: Context) -> list[Reply]:
                                               [button("common.menu", "menu")]])]
     codes = [unit.code for unit in chain]
     since = ctx.services.clock.now() - timedelta(days=DAYS)
-    found = await NoticesRepo(ctx.services.db.conn).latest_for(codes, since, LATEST)
+    repo = NoticesRepo(ctx.services.db.conn)
+    volunteer = ctx.person.id is not None and await repo.is_volunteer(ctx.person.id)
+    found = await repo.latest_for(codes, since, LATEST, volunteer)
     if not found:
         return [main_menu(ctx, "announcements.none", days=DAYS)]
     replies = [say("announcements.header", n=len(found), days=DAYS)]

@@ -457,7 +457,7 @@ async def preview(ctx: Context) -> list[Reply]:
         return [say("broadcast.no_occurrence"), prompt(ctx)]
     rts = svc.rt_codes(ctx.areas, areas)
     reach, opted_out = await NoticesRepo(conn).reach(rts, notice.segment, notice.category)
-    groups = len(await NoticesRepo(conn).groups_for(rts))
+    groups = len(await NoticesRepo(conn).groups_for(rts)) if notice.segment == "all" else 0
     quiet = svc.quiet_hours(services)
     deferred = "" if notice.urgent or not quiet.active(first) else \
         format_local(quiet.ends_after(first), services.settings.timezone, ctx.lang)
@@ -471,7 +471,7 @@ async def preview(ctx: Context) -> list[Reply]:
                   audience=svc.audience_label(ctx.areas, areas),
                   segment=t(f"broadcast.segment_{notice.segment}"),
                   category=t(f"broadcast.category_{notice.category}"),
-                  when=svc.when_text(services, notice), deferred=deferred,
+                  when=svc.when_text(services, notice, ctx.lang), deferred=deferred,
                   approval=needs, volunteers=notice.segment == "volunteers")
     return [svc.compose(services, notice, ctx.lang, first), summary]
 
@@ -510,15 +510,15 @@ async def submit(ctx: Context) -> list[Reply]:
         if needs:
             reach = await svc.reach_of(services, conn, notice)
             for moderator in await svc.moderators(conn):
-                await svc.notify(conn, moderator, svc.review_reply(
-                    services, notice, reach, "broadcast.review"), now)
+                await svc.notify(conn, moderator, lambda lang: svc.review_replies(
+                    services, notice, reach, "broadcast.review", lang), now)
         else:
             await svc.activate(services, conn, notice, now)
             if skipped:
                 reach = await svc.reach_of(services, conn, notice)
                 for moderator in await svc.moderators(conn):
-                    await svc.notify(conn, moderator, svc.review_reply(
-                        services, notice, reach, "broadcast.review_after"), now)
+                    await svc.notify(conn, moderator, lambda lang: svc.review_replies(
+                        services, notice, reach, "broadcast.review_after", lang), now)
 
     ctx.on_commit.append(write)
     ctx.wake.update({"outbox", "schedule"})
@@ -526,7 +526,7 @@ async def submit(ctx: Context) -> list[Reply]:
         has_moderators = bool(await svc.moderators(services.db.conn))
         return [main_menu(ctx, "broadcast.submitted", moderators=has_moderators)]
     key = "broadcast.sending" if notice.repeat == "now" else "broadcast.scheduled"
-    return [main_menu(ctx, key, when=svc.when_text(services, notice), review=skipped)]
+    return [main_menu(ctx, key, when=svc.when_text(services, notice, ctx.lang), review=skipped)]
 
 
 # --- the coordinator's list -----------------------------------------------------------------
@@ -559,7 +559,7 @@ def _item_reply(ctx: Context, notice: Notice, key: str = "broadcast.item") -> Re
     next_at = format_local(notice.next_run_at, services.settings.timezone, ctx.lang) \
         if notice.next_run_at else ""
     return say(key, [rows], id=notice.id, status=t(f"broadcast.status_{notice.status}"),
-               when=svc.when_text(services, notice), next=next_at,
+               when=svc.when_text(services, notice, ctx.lang), next=next_at,
                audience=svc.audience_label(ctx.areas, notice.areas),
                body=_short(notice.body), until=format_date(notice.end_date, ctx.lang)
                if notice.end_date else "")

@@ -40,10 +40,11 @@ async def queue(ctx: Context) -> list[Reply]:
     replies = []
     for notice in waiting[:10]:
         reach = await svc.reach_of(services, conn, notice)
-        replies.append(svc.review_reply(services, notice, reach, "broadcast.review"))
+        replies += svc.review_replies(services, notice, reach, "broadcast.review", ctx.lang)
     for notice in review[:10]:
         reach = await svc.reach_of(services, conn, notice)
-        replies.append(svc.review_reply(services, notice, reach, "broadcast.review_after"))
+        replies += svc.review_replies(services, notice, reach, "broadcast.review_after",
+                                      ctx.lang)
     return replies
 
 
@@ -74,7 +75,7 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
                           status=_status(notice))]
     ctx.wake.update({"outbox", "schedule"})
     return [main_menu(ctx, "broadcast.approved", id=notice.id,
-                      when=svc.when_text(services, decided))]
+                      when=svc.when_text(services, decided, ctx.lang))]
 
 
 def _status(notice: Notice) -> object:
@@ -107,9 +108,9 @@ async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> N
     notice.decided_by, notice.decided_at = ctx.person.identity, now
     await svc.activate(services, conn, notice, now)
     await svc.record(conn, ctx.person.identity, "notice.approve", notice, now)
-    await svc.notify(conn, notice.author, say(
+    await svc.notify(conn, notice.author, lambda lang: say(
         "broadcast.author_approved", id=notice.id, body=_short(notice.body),
-        when=svc.when_text(services, notice)), now)
+        when=svc.when_text(services, notice, lang)), now)
     return notice
 
 
@@ -143,8 +144,11 @@ async def on_text(ctx: Context) -> list[Reply]:
 
     decided = await services.db.write(reject)
     if decided is None:
+        current = await NoticesRepo(services.db.conn).get(notice_id)
+        if current is None:
+            return [main_menu(ctx, "broadcast.not_found")]
         return [main_menu(ctx, "broadcast.already_decided", id=notice_id,
-                          status="-")]
+                          status=_status(current))]
     ctx.wake.add("outbox")
     return [main_menu(ctx, "broadcast.rejected", id=notice_id)]
 

@@ -237,7 +237,8 @@ class NoticesRepo:
                  now.isoformat(), int(regular), now.isoformat(), *args],
             )
             total += cur.rowcount
-            links = await self.groups_for(rt_codes)
+            # a group is everybody in the RT: volunteer-only notices are not posted there
+            links = await self.groups_for(rt_codes) if notice.segment == "all" else []
             for link in links:
                 await self.conn.execute(
                     "INSERT INTO outbox (channel, address, lang, kind, ref_id, priority, quiet, "
@@ -282,17 +283,19 @@ class NoticesRepo:
              now.isoformat() if now else None, run_id),
         )
 
-    async def latest_for(self, area_codes: list[str], since: datetime, limit: int = 5
-                         ) -> list[tuple[Notice, Run]]:
-        """The latest notices sent to any of ``area_codes`` (an RT and the units above it)."""
+    async def latest_for(self, area_codes: list[str], since: datetime, limit: int = 5,
+                         volunteer: bool = False) -> list[tuple[Notice, Run]]:
+        """The latest notices sent to any of ``area_codes`` (an RT and the units above it);
+        volunteer-only ones only for a volunteer."""
         if not area_codes:
             return []
         marks = ", ".join("?" for _ in area_codes)
         async with self.conn.execute(
-            "SELECT r.* FROM notice_run r WHERE r.started_at >= ? AND r.notice_id IN ("
+            "SELECT r.* FROM notice_run r JOIN notice n ON n.id = r.notice_id "
+            "WHERE r.started_at >= ? AND (n.segment = 'all' OR ? = 1) AND r.notice_id IN ("
             f"SELECT notice_id FROM notice_area WHERE area_code IN ({marks})) "
             "ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
-            (since.isoformat(), *area_codes, limit),
+            (since.isoformat(), int(volunteer), *area_codes, limit),
         ) as cur:
             runs = [_run(r) for r in await cur.fetchall()]
         out = []
@@ -350,6 +353,11 @@ class NoticesRepo:
             seen.setdefault((r[1], r[2]), GroupLink(r[0], r[1], r[2], r[3], r[4],
                                                     datetime.fromisoformat(r[5])))
         return list(seen.values())
+
+    async def is_volunteer(self, person_id: int) -> bool:
+        async with self.conn.execute(
+            "SELECT 1 FROM volunteer WHERE person_id = ?", (person_id,)) as cur:
+            return await cur.fetchone() is not None
 
     async def add_volunteer(self, person_id: int, now: datetime) -> None:
         await self.conn.execute(
