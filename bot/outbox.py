@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import os
 from collections import OrderedDict
@@ -25,7 +27,7 @@ from bot.context import Services
 from bot.events import Reply, reply_from_json
 from bot.notices import compose, quiet_hours
 from db.repositories.notices import Notice, NoticesRepo
-from db.repositories.outbox import OutboxItem, OutboxRepo, Outcome
+from db.repositories.outbox import SYSTEM, OutboxItem, OutboxRepo, Outcome
 from db.repositories.people import PeopleRepo
 
 log = logging.getLogger(__name__)
@@ -47,28 +49,40 @@ class Delivery:
 class RateLimiter:
     """One channel's overall rate: every outbox message and progress edit takes a slot.
 
-    Replies to people chatting with the bot never wait here: they ``take`` a slot at once,
-    which moves the next broadcast message back instead. A 429 pauses everything waiting.
+    Slots go to waiters by priority (progress edits and messages to authors first, then
+    urgent, then regular notices), one every ``1/rate`` seconds. Replies to people chatting
+    with the bot never wait here: they ``take`` a slot at once, which moves the next queued
+    message back instead. A 429 pauses every waiter.
     """
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
         self._next = 0.0  # loop time of the next free slot
         self.paused_until = 0.0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._ticker: asyncio.Task[None] | None = None
 
-    async def acquire(self) -> None:
+    async def acquire(self, priority: int = SYSTEM) -> None:
+        """Wait for a slot; lower ``priority`` goes first."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name="rate-limiter")
+        await future  # a cancelled waiter's future is skipped by the ticker
+
+    async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            if self.paused_until > now:
-                await asyncio.sleep(self.paused_until - now)
+        while self._waiting:
+            wait = max(self.paused_until, self._next) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)  # then look again: a pause or a reply may have come
                 continue
-            slot = max(self._next, now)
-            self._next = slot + 1.0 / self.rate
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self.paused_until <= loop.time():
-                return
+            _, _, future = heapq.heappop(self._waiting)
+            if future.done():
+                continue
+            future.set_result(None)
+            self._next = max(self._next, loop.time()) + 1.0 / self.rate
 
     def take(self) -> None:
         """Count a message sent right now outside the queue (a reply)."""
@@ -185,7 +199,7 @@ class Sender:
         if self._tasks:
             await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _pace(self, address: str) -> None:
+    async def _pace(self, address: str, priority: int) -> None:
         """Wait for this chat's gap and for a slot under the overall rate (and any 429 pause)."""
         loop = asyncio.get_running_loop()
         gap = self.transport.interval(address)
@@ -207,7 +221,7 @@ class Sender:
                 mine.set_result(None)
             if self._chat_turn.get(address) is mine:
                 del self._chat_turn[address]
-        await self.transport.limiter.acquire()
+        await self.transport.limiter.acquire(priority)
         self._last_to[address] = loop.time()
         if len(self._last_to) > 50_000:  # forget chats not written to for a while
             cutoff = loop.time() - 60
@@ -220,12 +234,12 @@ class Sender:
             if reply is None:
                 self._results.append(Outcome(item.id, "failed", "nothing to send"))
                 return
-            await self._pace(item.address)
+            await self._pace(item.address, item.priority)
             sending = True
             delivery = await self.transport.send(item.address, item.lang, reply)
         except asyncio.CancelledError:
             if not sending:  # never left: queue it again at once
-                self._results.append(Outcome(item.id, "queued"))
+                self._results.append(Outcome(item.id, "queued", refund=True))
             raise
         except Exception as exc:  # a bug or an unexpected answer: retry later, then give up
             log.exception("outbox message %s failed", item.id)
@@ -242,10 +256,12 @@ class Sender:
             self.transport.limiter.pause(delivery.retry_after)
             log.warning("%s asked us to wait %.1fs; sending paused", self.transport.channel,
                         delivery.retry_after)
-            self._results.append(Outcome(item.id, "queued", "rate limited", retry_at=now))
+            self._results.append(Outcome(item.id, "queued", "rate limited", retry_at=now,
+                                         refund=True))  # not the message's fault
         elif delivery.moved_to:
             self._moved.append((item.address, delivery.moved_to))
-            self._results.append(Outcome(item.id, "queued", "group moved", retry_at=now))
+            self._results.append(Outcome(item.id, "queued", "group moved", retry_at=now,
+                                         refund=True))
         elif delivery.status == "blocked":
             self._blocked.append(item)
             self._results.append(Outcome(item.id, "blocked", delivery.reason))

@@ -19,7 +19,7 @@ from bot.notices import notify, whatsapp_copy
 from bot.outbox import Transport
 from bot.schedule import format_local
 from db.repositories.notices import NoticesRepo, Run
-from db.repositories.outbox import OutboxRepo, RunCounts
+from db.repositories.outbox import SYSTEM, OutboxRepo, RunCounts
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Reporter:
         self._edited: dict[int, float] = {}  # run id -> loop time of its last edit
         self._shown: dict[int, int] = {}  # run id -> delivered count last shown
         self._wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()  # one pass at a time: a run is reported once
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -51,11 +52,17 @@ class Reporter:
 
     async def tick(self) -> None:
         """Update progress messages; send the report of every run that has finished."""
+        async with self._lock:
+            await self._pass()
+
+    async def _pass(self) -> None:
         conn = self.services.db.conn
         for run in await NoticesRepo(conn).unfinished_runs():
             counts = await OutboxRepo(conn).counts(run.id)
             in_hand = counts.queued - counts.deferred + counts.sending
             if in_hand == 0:
+                if await OutboxRepo(conn).progress_pending(run.id):
+                    continue  # report once the progress message exists, so it can be closed
                 level = 2 if counts.queued == 0 else 1
                 if level > run.reported:
                     await self._report(run, counts, level)
@@ -84,7 +91,7 @@ class Reporter:
         key = "broadcast.progress_done" if final else "broadcast.progress"
         reply = say(key, id=run.notice_id, sent=counts.sent, total=counts.total)
         self._edited[run.id] = asyncio.get_running_loop().time()
-        await transport.limiter.acquire()  # an edit counts towards the channel's rate
+        await transport.limiter.acquire(SYSTEM)  # an edit counts towards the rate, first in line
         try:
             delivery = await transport.edit(address, message_id, lang, reply)
         except Exception as exc:  # progress is best effort; the report still comes

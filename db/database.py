@@ -2,7 +2,8 @@
 
 Reads use ``db.conn`` directly. Every write goes through ``await db.write(fn)``: writes from
 concurrent handlers are queued and committed together (group commit), each inside its own
-savepoint so one failing write does not undo the others.
+savepoint so one failing write does not undo the others. The writer has a connection of its
+own, so a read never sees a write that is half done (WAL lets both work at once).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ _STOP: Any = (None, None)
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: aiosqlite.Connection,
+                 writer: aiosqlite.Connection | None = None) -> None:
+        self.conn = conn  # reads: sees committed data only
+        self.wconn = writer or conn  # the writer's connection
         self._queue: asyncio.Queue[tuple[WriteFn[Any], asyncio.Future[Any]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -34,15 +37,21 @@ class Database:
         """Open (creating if needed) the SQLite file in WAL mode."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await cls._connect(path)
+        writer = await cls._connect(path) if str(path) != ":memory:" else None
+        db = cls(conn, writer)
+        db._writer = asyncio.create_task(db._write_loop(), name="db-writer")
+        return db
+
+    @staticmethod
+    async def _connect(path: Path | str) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")  # a confirmed update survives power loss
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
-        db = cls(conn)
-        db._writer = asyncio.create_task(db._write_loop(), name="db-writer")
-        return db
+        return conn
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -55,6 +64,8 @@ class Database:
             _, future = self._queue.get_nowait()
             if future is not None and not future.done():
                 future.set_exception(RuntimeError("the database is closed"))
+        if self.wconn is not self.conn:
+            await self.wconn.close()
         await self.conn.close()
 
     async def write(self, fn: WriteFn[T]) -> T:
@@ -98,38 +109,38 @@ class Database:
     async def _commit_batch(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]
                             ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        await self.conn.execute("BEGIN IMMEDIATE")
+        await self.wconn.execute("BEGIN IMMEDIATE")
         try:
             for fn, future in batch:
-                await self.conn.execute("SAVEPOINT w")
+                await self.wconn.execute("SAVEPOINT w")
                 try:
-                    value = await fn(self.conn)
+                    value = await fn(self.wconn)
                 except Exception as exc:  # one failing write must not undo the others
-                    if not self.conn.in_transaction:
+                    if not self.wconn.in_transaction:
                         raise  # SQLite rolled back everything: fall back to one by one
-                    await self.conn.execute("ROLLBACK TO w")
-                    await self.conn.execute("RELEASE w")
+                    await self.wconn.execute("ROLLBACK TO w")
+                    await self.wconn.execute("RELEASE w")
                     results.append((future, None, exc))
                 else:
-                    await self.conn.execute("RELEASE w")
+                    await self.wconn.execute("RELEASE w")
                     results.append((future, value, None))
-            await self.conn.execute("COMMIT")
+            await self.wconn.execute("COMMIT")
         except BaseException:
-            if self.conn.in_transaction:
+            if self.wconn.in_transaction:
                 with contextlib.suppress(Exception):
-                    await self.conn.execute("ROLLBACK")
+                    await self.wconn.execute("ROLLBACK")
             raise
         return results
 
     async def _commit_one(self, fn: WriteFn[Any], future: asyncio.Future[Any]
                           ) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
         try:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            value = await fn(self.conn)
-            await self.conn.execute("COMMIT")
+            await self.wconn.execute("BEGIN IMMEDIATE")
+            value = await fn(self.wconn)
+            await self.wconn.execute("COMMIT")
         except Exception as exc:
-            if self.conn.in_transaction:
+            if self.wconn.in_transaction:
                 with contextlib.suppress(Exception):
-                    await self.conn.execute("ROLLBACK")
+                    await self.wconn.execute("ROLLBACK")
             return future, None, exc
         return future, value, None

@@ -37,3 +37,68 @@ async def grant(services: Services, user_id: int, role: str, area: str = "",
     now: datetime = services.clock.now()
     await services.db.write(lambda conn: RolesRepo(conn).grant(
         f"telegram:{user_id}", Grant(role, area), "cli:test", now, name))
+
+
+# --- notices written straight to the database (tests of the outbox and the scheduler) ------
+
+import asyncio  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bot.notices import fire  # noqa: E402
+from db.repositories.notices import Notice, Run  # noqa: E402
+
+AUTHOR_SIGNATURE = "Ketua RT 03 / RW 02 — Pak Ahmad"
+
+
+async def create_notice(services: Services, author_id: int, body: str, *, area: str = RT03,
+                        category: str = "regular", repeat: str = "now", **fields: object
+                        ) -> Notice:
+    """An approved (active) notice written straight to the database. ``repeat="now"`` is due
+    at once; other schedules pass ``next_run_at`` (and ``at_time``, ``start_at`` ...)."""
+    now = services.clock.now()
+    if repeat == "now":
+        fields.setdefault("next_run_at", now)
+    notice = Notice(author=f"telegram:{author_id}", author_lang="id",
+                    signature=AUTHOR_SIGNATURE, segment="all", category=category, body=body,
+                    repeat=repeat, status="active", created_at=now, updated_at=now,
+                    areas=(area,), **fields)  # type: ignore[arg-type]
+    return await services.db.write(lambda conn: NoticesRepo(conn).create(notice))
+
+
+async def fire_notice(services: Services, notice: Notice) -> Run:
+    """Start one occurrence of ``notice`` now (fan-out into the outbox) and wake the senders."""
+    now = services.clock.now()
+    run = await services.db.write(lambda conn: fire(services, conn, notice, now, now))
+    services.signals.outbox()
+    return run
+
+
+async def drain(bot: Any, timeout: float = 10.0, *, final: bool = False) -> None:  # noqa: ASYNC109
+    """Wait until nothing due is left in the outbox and every run is reported (``final``:
+    also the follow-up of runs held by quiet hours). Unlike ``RunningBot.outbox_idle`` it
+    leaves reporting to the reporter's own loop: a second ``Reporter.tick()`` running
+    alongside it can report a run twice."""
+    conn = bot.services.db.conn
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    level = 2 if final else 1
+    calm = 0  # a read may land inside the reporter's write (same connection): look twice
+    while True:
+        now = bot.services.clock.now().isoformat()
+        async with conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sending' OR "
+            "(status = 'queued' AND not_before <= ?)", (now,)
+        ) as cur:
+            busy = (await cur.fetchone())[0]
+        async with conn.execute(
+                "SELECT COUNT(*) FROM notice_run WHERE reported < ?", (level,)) as cur:
+            unreported = (await cur.fetchone())[0]
+        calm = calm + 1 if not busy and not unreported else 0
+        if calm == 2:
+            return
+        if calm:
+            await asyncio.sleep(0.1)
+            continue
+        if loop.time() > deadline:
+            raise TimeoutError(f"the outbox did not drain ({busy} due, {unreported} unreported)")
+        await asyncio.sleep(0.02)

@@ -42,6 +42,7 @@ class Outcome:
     reason: str = ""
     external_id: str | None = None
     retry_at: datetime | None = None  # for status "queued"
+    refund: bool = False  # queued again through no fault of the message: not an attempt
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,14 @@ class OutboxRepo:
             row = await cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    async def progress_pending(self, run_id: int) -> bool:
+        """Whether the author's progress message for a run has yet to be sent."""
+        async with self.conn.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'progress' AND ref_id = ? AND status IN "
+            "('queued', 'sending')", (run_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def next_due_of_run(self, run_id: int) -> datetime | None:
         async with self.conn.execute(
             "SELECT MIN(not_before) FROM outbox WHERE ref_id = ? AND kind = 'notice' AND "
@@ -139,7 +148,7 @@ class OutboxRepo:
         """Store what happened to claimed rows."""
         done = [(o.status, o.reason or None, o.external_id, now.isoformat(), o.id)
                 for o in outcomes if o.status != "queued"]
-        again = [(o.reason or None, (o.retry_at or now).isoformat(), o.id)
+        again = [(o.reason or None, (o.retry_at or now).isoformat(), int(o.refund), o.id)
                  for o in outcomes if o.status == "queued"]
         if done:
             await self.conn.executemany(
@@ -148,14 +157,16 @@ class OutboxRepo:
         if again:
             await self.conn.executemany(
                 "UPDATE outbox SET status = 'queued', reason = ?, not_before = ?, "
-                "claimed_by = NULL WHERE id = ? AND status = 'sending'", again)
+                "attempts = attempts - ?, claimed_by = NULL WHERE id = ? AND status = 'sending'",
+                again)
 
     async def release(self, channel: str, stale_before: datetime | None = None,
                       worker: str | None = None) -> int:
         """Queue again rows claimed by a sender that stopped (all of ``channel``'s, or the
         ones claimed before ``stale_before``, or by ``worker``)."""
-        sql = "UPDATE outbox SET status = 'queued', claimed_by = NULL WHERE channel = ? " \
-              "AND status = 'sending'"
+        # the claim counted an attempt; most of these never left, so it does not count
+        sql = "UPDATE outbox SET status = 'queued', claimed_by = NULL, attempts = CASE WHEN " \
+              "attempts > 0 THEN attempts - 1 ELSE 0 END WHERE channel = ? AND status = 'sending'"
         args: list[Any] = [channel]
         if stale_before is not None:
             sql += " AND claimed_at < ?"
