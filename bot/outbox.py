@@ -82,7 +82,10 @@ class RateLimiter:
             if future.done():
                 continue
             future.set_result(None)
-            self._next = max(self._next, loop.time()) + 1.0 / self.rate
+            # count from the slot's planned time, not from when the timer fired, or every
+            # late wake-up would slow the rate down; after an idle spell start afresh
+            interval = 1.0 / self.rate
+            self._next = max(self._next, loop.time() - interval) + interval
 
     def take(self) -> None:
         """Count a message sent right now outside the queue (a reply)."""

@@ -35,6 +35,10 @@ async def test_rt_coordinator_sends_a_notice_now(fake, tmp_path) -> None:
         assert "Ketua RT 03 / RW 02 — Pak Ahmad" in preview["text"]
         summary = await ahmad.next_reply()
         assert "Menjangkau: 3 orang" in summary["text"]
+        await ahmad.send("oke kirim")  # typed instead of pressing: asked again, nothing lost
+        assert "pilih salah satu tombol" in (await ahmad.next_reply())["text"]
+        again = await ahmad.next_reply()
+        assert ahmad.buttons(again) == ["📨 Kirim", "👥 Ubah penerima", "✖️ Batal"]
         await ahmad.click("📨 Kirim")
         await ahmad.next_reply()
         await bot.settled()

@@ -140,6 +140,8 @@ def prompt(ctx: Context) -> Reply:
     if step == "end":
         return say("broadcast.ask_end", [[button("broadcast.end_none", "bc:end:none")],
                                          _cancel_row()])
+    if step == "preview":
+        return say("broadcast.ask_confirm", _preview_rows(data), sendable=data.get("sendable"))
     return say("broadcast.ask_body", [_cancel_row()], limit=svc.TEXT_LIMIT)
 
 
@@ -462,11 +464,8 @@ async def preview(ctx: Context) -> list[Reply]:
     deferred = "" if notice.urgent or not quiet.active(first) else \
         format_local(quiet.ends_after(first), services.settings.timezone, ctx.lang)
     needs = svc.needs_approval(services, notice, _is_rw(ctx, scope))
-    rows: list[list[Button]] = []
-    if reach or groups:
-        rows.append([button("broadcast.submit" if needs else "broadcast.send", "bc:send")])
-    rows.append([button("broadcast.edit_audience", "bc:edit")])
-    rows.append(_cancel_row())
+    data["sendable"], data["needs"] = bool(reach or groups), needs
+    rows = _preview_rows(data)
     summary = say("broadcast.summary", rows, reach=reach, opted_out=opted_out, groups=groups,
                   audience=svc.audience_label(ctx.areas, areas),
                   segment=t(f"broadcast.segment_{notice.segment}"),
@@ -474,6 +473,16 @@ async def preview(ctx: Context) -> list[Reply]:
                   when=svc.when_text(services, notice, ctx.lang), deferred=deferred,
                   approval=needs, volunteers=notice.segment == "volunteers")
     return [svc.compose(services, notice, ctx.lang, first), summary]
+
+
+def _preview_rows(data: dict[str, Any]) -> list[list[Button]]:
+    rows: list[list[Button]] = []
+    if data.get("sendable"):
+        rows.append([button("broadcast.submit" if data.get("needs") else "broadcast.send",
+                            "bc:send")])
+    rows.append([button("broadcast.edit_audience", "bc:edit")])
+    rows.append(_cancel_row())
+    return rows
 
 
 def _is_rw(ctx: Context, scope: str) -> bool:
