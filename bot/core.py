@@ -10,12 +10,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 
 import aiosqlite
 
 from bot import router
 from bot.context import Context, Services
 from bot.events import Event, Reply
+from db.repositories.outbox import OutboxRepo
 from db.repositories.people import Conversation, PeopleRepo, Person
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,14 @@ class Core:
             ctx.erased = False
             ctx.wake.clear()
             replies = router.error_replies(ctx)
-        if await deliver(event, ctx.lang, replies) is False:
-            person.active = False
+        if await deliver(event, ctx.lang, replies) is False and not event.group:
+            person.active = False  # (a group that removed the bot says nothing about them)
 
         async def persist(conn: aiosqlite.Connection) -> None:
             for write in ctx.on_commit:
                 await write(conn)
+            if person.id is not None and not ctx.erased:
+                await _drop_unwanted_notices(conn, before, person, now)
             if not ctx.erased and not (ctx.is_new and event.group):  # no record from a group
                 await PeopleRepo(conn).save(person, ctx.conv, now)
             if finish is not None:
@@ -74,3 +78,14 @@ class Core:
         if "schedule" in ctx.wake:
             services.signals.schedule()
         return replies
+
+
+async def _drop_unwanted_notices(conn: aiosqlite.Connection, before: Person, after: Person,
+                                 now: datetime) -> None:
+    """Notices queued for someone who just moved RT, or turned regular notices off, are not
+    sent (a regular notice held for quiet hours would otherwise arrive in the morning)."""
+    outbox = OutboxRepo(conn)
+    if before.area_code and after.area_code != before.area_code:
+        await outbox.drop_notices_to(after.id or 0, "moved", now, regular_only=False)
+    elif before.notices_regular and not after.notices_regular:
+        await outbox.drop_notices_to(after.id or 0, "opted_out", now, regular_only=True)

@@ -8,16 +8,17 @@ the messages it causes (outbox rows) are committed together.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from bot.areas import RT, RW, Areas, Kelurahan
+from bot.authz import Action, decide
 from bot.context import Services
 from bot.events import Media, Reply, Text, button, reply_to_json, say, t
 from bot.schedule import QuietHours, format_date, format_local, latest_missed, next_occurrence
 from db.repositories.audit import AuditEntry, AuditRepo
-from db.repositories.notices import Notice, NoticesRepo, Run
+from db.repositories.notices import OPEN_STATUSES, Notice, NoticesRepo, Run
 from db.repositories.outbox import SYSTEM, OutboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import RolesRepo
@@ -127,8 +128,9 @@ def review_replies(services: Services, notice: Notice, reach: int, key: str, lan
     author, audience, reach and timing with Approve / Reject (or Reviewed)."""
     buttons = [[button("broadcast.approve", f"mod:ok:{notice.id}"),
                 button("broadcast.reject", f"mod:no:{notice.id}")]]
-    if key == "broadcast.review_after":
-        buttons = [[button("broadcast.mark_reviewed", f"mod:seen:{notice.id}")]]
+    if key == "broadcast.review_after":  # already sent: reviewed, or stopped if still going
+        buttons = [[button("broadcast.mark_reviewed", f"mod:seen:{notice.id}"),
+                    button("broadcast.cancel", f"bc:cancel:{notice.id}")]]
     replies = []
     if notice.media_kind and notice.media_ref:
         replies.append(compose(services, notice, lang, notice.start_at or notice.created_at))
@@ -178,28 +180,58 @@ def needs_approval(services: Services, notice: Notice, scope_is_rw: bool) -> boo
     b = services.settings.broadcast
     if not b.requires_approval:
         return False
-    return not (notice.urgent and scope_is_rw and b.urgent_skips_approval)
+    # only an urgent notice sent right now may skip approval: a scheduled or repeating one can
+    # wait for a moderator
+    return not (notice.urgent and scope_is_rw and b.urgent_skips_approval
+                and notice.repeat == "now")
 
 
 async def activate(services: Services, conn: aiosqlite.Connection, notice: Notice,
                    now: datetime) -> Run | None:
-    """Make an approved notice live: start it now if due, else leave it to the scheduler."""
+    """Make an approved notice live: start it now if due, else leave it to the scheduler.
+
+    A one-off notice approved after its time (and the grace period) is marked missed."""
     notice.status = "active"
     notice.next_run_at = first_run(services, notice, now)
     notice.updated_at = now
     if notice.next_run_at is None:
         notice.status = "done"
+    elif notice.repeat == "once" and now - notice.next_run_at > grace(services):
+        notice.status, notice.next_run_at = "missed", None
     await NoticesRepo(conn).save(notice)
     if notice.next_run_at is not None and notice.next_run_at <= now:
         return await fire(services, conn, notice, notice.next_run_at, now)
     return None
 
 
+def grace(services: Services) -> timedelta:
+    """How late a due notice may still go out (never less than a minute: the scheduler's
+    own wake-up takes a moment)."""
+    return max(services.settings.broadcast.missed_grace, timedelta(minutes=1))
+
+
+async def still_allowed(services: Services, conn: aiosqlite.Connection, notice: Notice
+                        ) -> bool:
+    """Whether the author may still send to every area of the notice (grants can be revoked
+    between scheduling and sending)."""
+    grants = await RolesRepo(conn).grants_of(notice.author)
+    return all(decide(grants, Action.BROADCAST_SEND, code, services.areas).allowed
+               for code in notice.areas)
+
+
 async def fire(services: Services, conn: aiosqlite.Connection, notice: Notice,
-               planned_at: datetime, now: datetime) -> Run:
+               planned_at: datetime, now: datetime) -> Run | None:
     """Start one occurrence: fan out to the outbox, open the author's progress message and
-    move the notice to its next occurrence (or finish it)."""
+    move the notice to its next occurrence (or finish it). A notice whose author no longer
+    coordinates its areas is cancelled instead (None)."""
     repo = NoticesRepo(conn)
+    if not await still_allowed(services, conn, notice):
+        notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
+        await repo.save(notice)
+        await record(conn, "system", "notice.cancel", notice, now,
+                     "the author no longer coordinates its audience")
+        await notify(conn, notice.author, say("broadcast.author_revoked", id=notice.id), now)
+        return None
     qh = quiet_hours(services)
     quiet_until = qh.ends_after(now) if qh.active(now) else None
     author = await PeopleRepo(conn).get(notice.author)
@@ -228,7 +260,7 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
                   ) -> list[Run]:
     """Start every notice that is due; report missed ones instead of bursting them."""
     repo = NoticesRepo(conn)
-    grace = services.settings.broadcast.missed_grace
+    late_ok = grace(services)
     tz = services.settings.timezone
     runs: list[Run] = []
     for notice in await repo.due(now):
@@ -238,8 +270,9 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
             latest = latest_missed(notice.repeat, notice.at_time or "07:00", tz, planned, now,
                                    weekdays=notice.weekdays, month_day=notice.month_day,
                                    end_date=notice.end_date)
-            if now - latest <= grace:
-                runs.append(await fire(services, conn, notice, latest, now))
+            if now - latest <= late_ok:
+                run = await fire(services, conn, notice, latest, now)
+                runs += [run] if run else []
                 continue
             notice.next_run_at = next_occurrence(
                 notice.repeat, notice.at_time or "07:00", tz, now, weekdays=notice.weekdays,
@@ -252,8 +285,9 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
                 at=format_local(latest, tz, notice.author_lang),
                 next=format_local(notice.next_run_at, tz, notice.author_lang)
                 if notice.next_run_at else "-"), now)
-        elif now - planned <= grace:
-            runs.append(await fire(services, conn, notice, planned, now))
+        elif now - planned <= late_ok:
+            run = await fire(services, conn, notice, planned, now)
+            runs += [run] if run else []
         else:
             notice.status, notice.next_run_at, notice.updated_at = "missed", None, now
             await repo.save(notice)
@@ -263,27 +297,40 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
     return runs
 
 
-async def cancel(services: Services, conn: aiosqlite.Connection, notice: Notice,
-                 now: datetime) -> int:
-    """Cancel a notice: no more occurrences, and nothing more of a run in progress."""
+async def cancel(services: Services, conn: aiosqlite.Connection, notice_id: int,
+                 now: datetime) -> tuple[Notice | None, int]:
+    """Cancel a notice: no more occurrences, and nothing more of a run in progress.
+    Returns the notice as it now is and how many queued messages were stopped."""
+    notice = await NoticesRepo(conn).get(notice_id)  # read inside the write: never stale
+    if notice is None:
+        return None, 0
     stopped = 0
-    for run in await NoticesRepo(conn).runs_of(notice.id or 0):
+    for run in await NoticesRepo(conn).runs_of(notice_id):
         if run.reported < 2:
             stopped += await OutboxRepo(conn).cancel_run(run.id, now)
-    notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
-    await NoticesRepo(conn).save(notice)
-    return stopped
+    if notice.status in OPEN_STATUSES or stopped:
+        notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
+        await NoticesRepo(conn).save(notice)
+    return notice, stopped
 
 
-async def pause(services: Services, conn: aiosqlite.Connection, notice: Notice,
-                now: datetime) -> None:
-    notice.status, notice.updated_at = "paused", now
-    await NoticesRepo(conn).save(notice)
+async def pause(services: Services, conn: aiosqlite.Connection, notice_id: int,
+                now: datetime) -> Notice | None:
+    """Stop further occurrences until resumed (a run already going out is not held)."""
+    notice = await NoticesRepo(conn).get(notice_id)
+    if notice is not None and notice.status == "active":
+        notice.status, notice.updated_at = "paused", now
+        await NoticesRepo(conn).save(notice)
+    return notice
 
 
-async def resume(services: Services, conn: aiosqlite.Connection, notice: Notice,
-                 now: datetime) -> None:
-    """Resume a paused notice from its next occurrence after now (missed ones are skipped)."""
+async def resume(services: Services, conn: aiosqlite.Connection, notice_id: int,
+                 now: datetime) -> Notice | None:
+    """Resume a paused notice from its next occurrence after now (missed ones are skipped;
+    a one-off notice whose time passed too long ago is marked missed)."""
+    notice = await NoticesRepo(conn).get(notice_id)
+    if notice is None or notice.status != "paused":
+        return notice
     notice.status, notice.updated_at = "active", now
     if notice.recurring:
         notice.next_run_at = next_occurrence(
@@ -292,7 +339,7 @@ async def resume(services: Services, conn: aiosqlite.Connection, notice: Notice,
             inclusive=True)
         if notice.next_run_at is None:
             notice.status = "done"
-    elif notice.next_run_at is not None and now - notice.next_run_at > \
-            services.settings.broadcast.missed_grace:
+    elif notice.next_run_at is not None and now - notice.next_run_at > grace(services):
         notice.status, notice.next_run_at = "missed", None
     await NoticesRepo(conn).save(notice)
+    return notice

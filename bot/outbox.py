@@ -162,7 +162,13 @@ class Sender:
                 if free <= 0:
                     await self._any_task_done()
                     continue
-                items = await self._claim(min(free, max(8, int(self.transport.limiter.rate))))
+                try:
+                    items = await self._claim(
+                        min(free, max(8, int(self.transport.limiter.rate))))
+                except Exception:  # e.g. the database is busy: try again, never give up
+                    log.exception("%s outbox: could not claim messages", channel)
+                    await asyncio.sleep(self.idle_poll)
+                    continue
                 if not items:
                     await self._idle()
                     continue
@@ -323,9 +329,9 @@ class Sender:
 
         try:
             await self.services.db.write(record)
-        except Exception:
-            log.exception("could not record %d outbox outcomes; they are sent again later",
-                          len(results))
+        except Exception:  # keep them and try again at the next flush
+            log.exception("could not record %d outbox outcomes; retrying", len(results))
+            self._results[:0], self._blocked[:0], self._moved[:0] = results, blocked, moved
             return
         if self.on_flush is not None:
             self.on_flush()

@@ -72,19 +72,12 @@ class Reporter:
                     now - self._edited.get(run.id, -1e9) >= self.edit_every:
                 await self._edit(run, counts)
 
-    async def _progress_message(self, run: Run) -> tuple[str, str, str, str] | None:
-        async with self.services.db.conn.execute(
-            "SELECT channel, address, external_id, lang FROM outbox WHERE kind = 'progress' "
-            "AND ref_id = ? AND status = 'sent'", (run.id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return (row[0], row[1], row[2], row[3]) if row and row[2] else None
-
     async def _edit(self, run: Run, counts: RunCounts, final: bool = False) -> None:
-        found = await self._progress_message(run)
-        if found is None:
+        found = await OutboxRepo(self.services.db.conn).progress_message(run.id)
+        if found is None or found.payload is None:
             return
-        channel, address, message_id, lang = found
+        channel, address, lang = found.channel, found.address, found.lang
+        message_id = str(found.payload["message_id"])
         transport = self.transports.get(channel)
         if transport is None:
             return
@@ -133,7 +126,8 @@ class Reporter:
             else:
                 await notify(conn, notice.author, say(
                     "broadcast.report_deferred", id=notice.id, delivered=counts.sent,
-                    failed=counts.failed, blocked=counts.blocked, total=counts.total), now)
+                    failed=counts.failed, blocked=counts.blocked, total=counts.total,
+                    cancelled=counts.cancelled), now)
 
         await services.db.write(write)
         services.signals.outbox()

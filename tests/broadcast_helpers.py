@@ -62,6 +62,8 @@ async def create_notice(services: Services, author_id: int, body: str, *, area: 
                     signature=AUTHOR_SIGNATURE, segment="all", category=category, body=body,
                     repeat=repeat, status="active", created_at=now, updated_at=now,
                     areas=(area,), **fields)  # type: ignore[arg-type]
+    # its author coordinates the area (each occurrence checks that again before it goes out)
+    await grant(services, author_id, "coordinator", area)
     return await services.db.write(lambda conn: NoticesRepo(conn).create(notice))
 
 

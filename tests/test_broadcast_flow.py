@@ -200,6 +200,8 @@ async def sent_notice(bot: RunningBot, author: int, areas: tuple[str, ...], body
         await NoticesRepo(conn).create(notice)
         await notice_svc.activate(services, conn, notice, now)
 
+    for area in areas:  # its author coordinates the audience (checked when it goes out)
+        await grant(services, author, "coordinator", area)
     await services.db.write(write)
     services.signals.outbox()
     return notice
@@ -589,7 +591,7 @@ async def test_urgent_from_rw_coordinator_skips_approval_then_is_reviewed(fake, 
         assert notice.needs_review
         review = await reply_with(sari, "dikirim tanpa persetujuan")
         assert "Dari: Ketua RW 02 — Bu Neneng" in review["text"]
-        assert sari.buttons(review) == ["👁 Sudah ditinjau"]
+        assert sari.buttons(review) == ["👁 Sudah ditinjau", "🗑 Batalkan"]
         budi = fake.user(801)
         drain(budi)  # the notice itself
         await budi.click_data(f"mod:seen:{notice.id}")  # a resident cannot mark it reviewed

@@ -344,10 +344,10 @@ async def test_a_scheduled_notice_goes_out_when_its_job_fires(fake, tmp_path) ->
 async def test_resuming_a_paused_recurring_notice_skips_what_passed(services, clock) -> None:
     await resident(services, AUTHOR, RT03)
     notice = await create_notice(services, AUTHOR, BODY, **DAILY)
-    await services.db.write(lambda conn: pause(services, conn, notice, clock.now()))
+    await services.db.write(lambda conn: pause(services, conn, notice.id, clock.now()))
     clock.advance(days=3)  # Wednesday 2 Dec 15:00 WIB
     assert await NoticesRepo(services.db.conn).due(clock.now()) == []  # paused: not due
-    await services.db.write(lambda conn: resume(services, conn, notice, clock.now()))
+    await services.db.write(lambda conn: resume(services, conn, notice.id, clock.now()))
     saved = await NoticesRepo(services.db.conn).get(notice.id or 0)
     assert saved is not None and saved.status == "active"
     assert saved.next_run_at == utc(2026, 12, 3, 0, 0)
@@ -357,9 +357,9 @@ async def test_resuming_a_one_off_notice_after_its_grace_marks_it_missed(service
                                                                          ) -> None:
     await resident(services, AUTHOR, RT03)
     notice = await create_notice(services, AUTHOR, BODY, **ONCE)
-    await services.db.write(lambda conn: pause(services, conn, notice, clock.now()))
+    await services.db.write(lambda conn: pause(services, conn, notice.id, clock.now()))
     clock.advance(hours=4)
-    await services.db.write(lambda conn: resume(services, conn, notice, clock.now()))
+    await services.db.write(lambda conn: resume(services, conn, notice.id, clock.now()))
     saved = await NoticesRepo(services.db.conn).get(notice.id or 0)
     assert saved is not None and saved.status == "missed" and saved.next_run_at is None
 
@@ -374,7 +374,8 @@ async def test_cancelling_stops_the_rest_of_a_run_held_for_quiet_hours(fake, tmp
         notice = await create_notice(svc, AUTHOR, BODY)
         await fire_notice(svc, notice)
         await drain(bot)
-        stopped = await svc.db.write(lambda conn: cancel(svc, conn, notice, clock.now()))
+        _, stopped = await svc.db.write(
+            lambda conn: cancel(svc, conn, notice.id, clock.now()))
         assert stopped == 3
         clock.advance(hours=8, minutes=1)
         await asyncio.sleep(0.3)

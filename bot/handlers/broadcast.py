@@ -32,10 +32,10 @@ from bot import notices as svc
 from bot.areas import RT
 from bot.authz import Action, Role
 from bot.context import Context
-from bot.events import Button, Kind, Reply, button, raw_button, say, t
+from bot.events import Button, Kind, Reply, Text, button, raw_button, say, t
 from bot.handlers.menu import main_menu
 from bot.schedule import DAY_NAMES, WEEKDAYS, format_date, format_local
-from db.repositories.notices import Notice, NoticesRepo
+from db.repositories.notices import OPEN_STATUSES, Notice, NoticesRepo
 
 FLOW = "broadcast"
 TEXT_STEPS = {"body", "at", "monthday", "time", "end"}
@@ -316,7 +316,7 @@ async def on_message(ctx: Context) -> list[Reply]:
         data["repeat"], data["start_at"] = "once", at.isoformat()
         return await preview(ctx)
     if step == "monthday":
-        if not text.isdigit() or not 1 <= int(text) <= 28:
+        if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 28:
             return [say("broadcast.bad_monthday"), prompt(ctx)]
         data["month_day"] = int(text)
         ctx.conv.step = "time"
@@ -342,8 +342,8 @@ async def _on_body(ctx: Context) -> list[Reply]:
     event, data = ctx.event, ctx.conv.data
     if event.kind == Kind.TEXT:
         body = event.text.strip()
-        if len(body) > svc.TEXT_LIMIT:
-            return [say("broadcast.too_long", limit=svc.TEXT_LIMIT, length=len(body)),
+        if _length(body) > svc.TEXT_LIMIT:
+            return [say("broadcast.too_long", limit=svc.TEXT_LIMIT, length=_length(body)),
                     prompt(ctx)]
         data.update(body=body, media_kind=None, media_ref=None, media_name=None)
         return await _after_body(ctx)
@@ -355,13 +355,18 @@ async def _on_body(ctx: Context) -> list[Reply]:
         caption = event.text.strip()
         if not caption:
             return [say("broadcast.need_caption"), prompt(ctx)]
-        if len(caption) > svc.CAPTION_LIMIT - 200:
+        if _length(caption) > svc.CAPTION_LIMIT - 200:
             return [say("broadcast.too_long", limit=svc.CAPTION_LIMIT - 200,
-                        length=len(caption)), prompt(ctx)]
+                        length=_length(caption)), prompt(ctx)]
         data.update(body=caption, media_kind=event.media_type, media_ref=event.media_ref,
                     media_name=event.media_name or None)
         return await _after_body(ctx)
     return [say("broadcast.bad_media"), prompt(ctx)]
+
+
+def _length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji may count twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 _DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2,4}))?")
@@ -542,7 +547,7 @@ async def submit(ctx: Context) -> list[Reply]:
 
 
 async def list_mine(ctx: Context) -> list[Reply]:
-    """List the coordinator's waiting, scheduled, recurring and paused notices."""
+    """List the coordinator's waiting, scheduled, recurring, paused and sending notices."""
     ctx.conv.clear()
     services = ctx.services
     mine = await NoticesRepo(services.db.conn).open_by(ctx.person.identity)
@@ -557,6 +562,13 @@ async def list_mine(ctx: Context) -> list[Reply]:
     return replies
 
 
+def _status(notice: Notice) -> Text:
+    """The notice's state; a finished notice still listed is one whose messages go out."""
+    if notice.status == "done":
+        return t("broadcast.status_sending")
+    return t(f"broadcast.status_{notice.status}")
+
+
 def _item_reply(ctx: Context, notice: Notice, key: str = "broadcast.item") -> Reply:
     services = ctx.services
     rows: list[Button] = []
@@ -564,10 +576,11 @@ def _item_reply(ctx: Context, notice: Notice, key: str = "broadcast.item") -> Re
         rows.append(button("broadcast.pause", f"bc:pause:{notice.id}"))
     if notice.status == "paused":
         rows.append(button("broadcast.resume", f"bc:resume:{notice.id}"))
-    rows.append(button("broadcast.cancel", f"bc:cancel:{notice.id}"))
+    if notice.status in {*OPEN_STATUSES, "done"}:
+        rows.append(button("broadcast.cancel", f"bc:cancel:{notice.id}"))
     next_at = format_local(notice.next_run_at, services.settings.timezone, ctx.lang) \
         if notice.next_run_at else ""
-    return say(key, [rows], id=notice.id, status=t(f"broadcast.status_{notice.status}"),
+    return say(key, [rows], id=notice.id, status=_status(notice),
                when=svc.when_text(services, notice, ctx.lang), next=next_at,
                audience=svc.audience_label(ctx.areas, notice.areas),
                body=_short(notice.body), until=format_date(notice.end_date, ctx.lang)
@@ -578,13 +591,24 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def parse_id(value: str) -> int | None:
+    """A notice id from callback data; None for anything else (forged, too long, "²")."""
+    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
+
+
 async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
-    """Pause, resume or cancel one of the coordinator's own notices."""
-    services = ctx.services
-    notice = await NoticesRepo(services.db.conn).get(int(value)) if value.isdigit() else None
-    if notice is None or notice.author != ctx.person.identity:
+    """Pause, resume or cancel a notice: the author's own; a moderator may cancel any."""
+    services, identity = ctx.services, ctx.person.identity
+    notice_id = parse_id(value)
+    notice = await NoticesRepo(services.db.conn).get(notice_id) if notice_id else None
+    if notice is None:
         return [main_menu(ctx, "broadcast.not_yours")]
-    if notice.status not in {"pending", "active", "paused"}:
+    if notice.author != identity:
+        if action not in {"cancel", "cancel!"} or not await services.authz.authorize(
+                identity, Action.CONTENT_APPROVE, detail=f"cancel notice {notice.id}"):
+            return [main_menu(ctx, "broadcast.not_yours")]
+    sending = await NoticesRepo(services.db.conn).has_unfinished_run(notice.id or 0)
+    if notice.status not in OPEN_STATUSES and not (action.startswith("cancel") and sending):
         return [main_menu(ctx, "broadcast.already_closed", id=notice.id,
                           status=t(f"broadcast.status_{notice.status}"))]
     if action == "cancel":
@@ -593,21 +617,25 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
             button("broadcast.cancel_no", "bc:list")]], id=notice.id,
             body=_short(notice.body))]
     now = services.clock.now()
-    if action == "pause" and notice.status == "active":
-        await services.db.write(lambda conn: svc.pause(services, conn, notice, now))
-        key = "broadcast.paused"
-    elif action == "resume" and notice.status == "paused":
-        await services.db.write(lambda conn: svc.resume(services, conn, notice, now))
-        key = "broadcast.resumed"
-    elif action == "cancel!":
-        async def cancel(conn: aiosqlite.Connection) -> int:
-            await svc.record(conn, ctx.person.identity, "notice.cancel", notice, now)
-            return await svc.cancel(services, conn, notice, now)
-
-        stopped = await services.db.write(cancel)
-        ctx.wake.add("schedule")
-        return [main_menu(ctx, "broadcast.cancelled", id=notice.id, stopped=stopped)]
-    else:
-        return [_item_reply(ctx, notice)]
+    nid = notice.id or 0
     ctx.wake.add("schedule")
-    return [_item_reply(ctx, notice, key)]
+    if action == "pause":
+        changed = await services.db.write(lambda conn: svc.pause(services, conn, nid, now))
+        if changed is not None and changed.status == "paused":
+            return [_item_reply(ctx, changed, "broadcast.paused")]
+    elif action == "resume":
+        changed = await services.db.write(lambda conn: svc.resume(services, conn, nid, now))
+        if changed is not None and changed.status == "active":
+            return [_item_reply(ctx, changed, "broadcast.resumed")]
+        if changed is not None and changed.status == "missed":
+            return [main_menu(ctx, "broadcast.resume_missed", id=nid)]
+    elif action == "cancel!":
+        async def cancel(conn: aiosqlite.Connection) -> tuple[Notice | None, int]:
+            await svc.record(conn, identity, "notice.cancel", notice, now)
+            return await svc.cancel(services, conn, nid, now)
+
+        _, stopped = await services.db.write(cancel)
+        ctx.wake.add("outbox")
+        return [main_menu(ctx, "broadcast.cancelled", id=nid, stopped=stopped)]
+    fresh = await NoticesRepo(services.db.conn).get(nid) or notice
+    return [_item_reply(ctx, fresh)]

@@ -22,13 +22,15 @@ def _rt_choices(ctx: Context, scopes: list[str]) -> list[RT]:
 
 
 def _pick(ctx: Context, choices: list[RT], arg: str) -> RT | None:
+    """The RT the argument names: its number ("03", "3") when that is unique among the
+    person's RTs, else its code ("cimuncang-rw02-rt03")."""
     if not arg:
         return choices[0] if len(choices) == 1 else None
     wanted = arg.strip().lower().removeprefix("rt").strip()
-    for rt in choices:
-        if wanted in {rt.code, rt.number, rt.number.lstrip("0")}:
-            return rt
-    return None
+    by_code = [rt for rt in choices if rt.code == wanted]
+    by_number = [rt for rt in choices if wanted in {rt.number, rt.number.lstrip("0")}]
+    found = by_code or by_number
+    return found[0] if len(found) == 1 else None
 
 
 async def link(ctx: Context) -> list[Reply]:
@@ -43,9 +45,11 @@ async def link(ctx: Context) -> list[Reply]:
         return [say("group.not_coordinator")]
     rt = _pick(ctx, choices, event.args)
     if rt is None:
-        return [say("group.which_rt", choices=[svc.area_label(ctx.areas, r.code)
-                                                for r in choices],
-                    example=choices[0].number)]
+        numbers = [r.number for r in choices]
+        unique = len(set(numbers)) == len(numbers)  # RT numbers repeat across RWs
+        return [say("group.which_rt", choices=[
+            svc.area_label(ctx.areas, r.code) + ("" if unique else f" ({r.code})")
+            for r in choices], example=choices[0].number if unique else choices[0].code)]
     if not await services.authz.authorize(identity, Action.BROADCAST_SEND, rt.code,
                                           detail=f"link group {event.address}"):
         return [say("group.not_coordinator")]

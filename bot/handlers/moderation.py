@@ -14,6 +14,7 @@ from bot import notices as svc
 from bot.authz import Action
 from bot.context import Context
 from bot.events import Kind, Reply, button, say
+from bot.handlers.broadcast import parse_id
 from bot.handlers.menu import main_menu
 from db.repositories.notices import Notice, NoticesRepo
 
@@ -51,13 +52,13 @@ async def queue(ctx: Context) -> list[Reply]:
 async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
     """Approve, start a rejection, or mark an after-the-fact review as done."""
     action, _, value = arg.partition(":")
-    if action not in {"ok", "no", "seen"} or not value.isdigit():
+    if action not in {"ok", "no", "seen"} or parse_id(value) is None:
         return None
     if not await _allowed(ctx, value, {"ok": "approve", "no": "reject",
                                        "seen": "review"}[action]):
         return [main_menu(ctx, "broadcast.not_moderator")]
     services = ctx.services
-    notice = await NoticesRepo(services.db.conn).get(int(value))
+    notice = await NoticesRepo(services.db.conn).get(parse_id(value) or 0)
     if notice is None:
         return [main_menu(ctx, "broadcast.not_found")]
     if action == "seen":
@@ -66,6 +67,8 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
     if notice.status != "pending":
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
                           status=_status(notice))]
+    if action == "ok" and notice.author == ctx.person.identity:
+        return [main_menu(ctx, "broadcast.not_self", id=notice.id)]  # four eyes
     if action == "no":
         ctx.conv.go(FLOW, "reason", id=notice.id)
         return [reason_prompt(ctx)]
@@ -74,6 +77,8 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
                           status=_status(notice))]
     ctx.wake.update({"outbox", "schedule"})
+    if decided.status == "missed":
+        return [main_menu(ctx, "broadcast.approved_missed", id=notice.id)]
     return [main_menu(ctx, "broadcast.approved", id=notice.id,
                       when=svc.when_text(services, decided, ctx.lang))]
 
@@ -107,9 +112,11 @@ async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> N
     now = services.clock.now()
     notice.decided_by, notice.decided_at = ctx.person.identity, now
     await svc.activate(services, conn, notice, now)
-    await svc.record(conn, ctx.person.identity, "notice.approve", notice, now)
+    await svc.record(conn, ctx.person.identity, "notice.approve", notice, now, notice.status)
+    key = "broadcast.author_approved_missed" if notice.status == "missed" else \
+        "broadcast.author_approved"
     await svc.notify(conn, notice.author, lambda lang: say(
-        "broadcast.author_approved", id=notice.id, body=_short(notice.body),
+        key, id=notice.id, body=_short(notice.body),
         when=svc.when_text(services, notice, lang)), now)
     return notice
 

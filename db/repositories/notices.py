@@ -158,9 +158,16 @@ class NoticesRepo:
         return found[0] if found else None
 
     async def open_by(self, author: str) -> list[Notice]:
-        """The author's notices that still wait, are scheduled or are paused."""
+        """The author's notices that still wait, are scheduled, are paused or go out now."""
         return await self._select(
-            "author = ? AND status IN ('pending', 'active', 'paused') ORDER BY id", (author,))
+            "author = ? AND (status IN ('pending', 'active', 'paused') OR id IN ("
+            "SELECT notice_id FROM notice_run WHERE reported < 2)) ORDER BY id", (author,))
+
+    async def has_unfinished_run(self, notice_id: int) -> bool:
+        async with self.conn.execute(
+            "SELECT 1 FROM notice_run WHERE notice_id = ? AND reported < 2", (notice_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
 
     async def open_all(self) -> list[Notice]:
         return await self._select("status IN ('pending', 'active', 'paused') ORDER BY id")
@@ -368,9 +375,21 @@ class NoticesRepo:
         await self.conn.execute("DELETE FROM volunteer WHERE person_id = ?", (person_id,))
 
     async def forget_author(self, identity: str, pseudonym: str) -> None:
-        """Erasure: drop the author's open notices, keep sent ones under a pseudonym."""
+        """Erasure: cancel the author's open notices; keep sent ones for accountability, under
+        a pseudonym and signed with the role only (no name); drop where their chat was."""
         await self.conn.execute(
             "UPDATE notice SET status = 'cancelled', next_run_at = NULL WHERE author = ? AND "
             "status IN ('pending', 'active', 'paused')", (identity,))
-        await self.conn.execute("UPDATE notice SET author = ? WHERE author = ?",
+        async with self.conn.execute(
+            "SELECT id, signature FROM notice WHERE author = ?", (identity,)) as cur:
+            rows = await cur.fetchall()
+        await self.conn.executemany(
+            "UPDATE notice SET signature = ?, author = ? WHERE id = ?",
+            [(r[1].split(" — ")[0], pseudonym, r[0]) for r in rows])
+        await self.conn.execute(
+            "UPDATE notice_run SET progress_address = NULL WHERE notice_id IN ("
+            "SELECT id FROM notice WHERE author = ?)", (pseudonym,))
+        await self.conn.execute("UPDATE notice SET decided_by = ? WHERE decided_by = ?",
+                                (pseudonym, identity))
+        await self.conn.execute("UPDATE group_link SET linked_by = ? WHERE linked_by = ?",
                                 (pseudonym, identity))

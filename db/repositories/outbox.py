@@ -128,6 +128,18 @@ class OutboxRepo:
             row = await cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    async def progress_message(self, run_id: int) -> OutboxItem | None:
+        """The author's progress message of a run, once sent (its id is in ``payload``)."""
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS}, external_id FROM outbox WHERE kind = 'progress' AND "
+            "ref_id = ? AND status = 'sent' AND external_id IS NOT NULL", (run_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        item = _item(row)
+        return OutboxItem(**{**item.__dict__, "payload": {"message_id": row[11]}})
+
     async def progress_pending(self, run_id: int) -> bool:
         """Whether the author's progress message for a run has yet to be sent."""
         async with self.conn.execute(
@@ -175,6 +187,16 @@ class OutboxRepo:
             sql += " AND claimed_by = ?"
             args.append(worker)
         cur = await self.conn.execute(sql, args)
+        return cur.rowcount
+
+    async def drop_notices_to(self, person_id: int, reason: str, now: datetime,
+                              regular_only: bool) -> int:
+        """Skip the person's queued notices (they turned regular notices off, or moved)."""
+        quiet = " AND quiet = 1" if regular_only else ""
+        cur = await self.conn.execute(
+            "UPDATE outbox SET status = 'skipped', reason = ?, sent_at = ? WHERE person_id = ? "
+            f"AND kind = 'notice' AND status = 'queued'{quiet}",
+            (reason, now.isoformat(), person_id))
         return cur.rowcount
 
     async def stop_to(self, address: str, channel: str, reason: str, now: datetime) -> int:
