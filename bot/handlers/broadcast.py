@@ -619,12 +619,20 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
     now = services.clock.now()
     nid = notice.id or 0
     ctx.wake.add("schedule")
+    if action in {"pause", "resume"}:
+        async def change(conn: aiosqlite.Connection) -> Notice | None:
+            step = svc.pause if action == "pause" else svc.resume
+            changed = await step(services, conn, nid, now)
+            if changed is not None:
+                await svc.record(conn, identity, f"notice.{action}", changed, now,
+                                 changed.status)
+            return changed
+
+        changed = await services.db.write(change)
     if action == "pause":
-        changed = await services.db.write(lambda conn: svc.pause(services, conn, nid, now))
         if changed is not None and changed.status == "paused":
             return [_item_reply(ctx, changed, "broadcast.paused")]
     elif action == "resume":
-        changed = await services.db.write(lambda conn: svc.resume(services, conn, nid, now))
         if changed is not None and changed.status == "active":
             return [_item_reply(ctx, changed, "broadcast.resumed")]
         if changed is not None and changed.status == "missed":
