@@ -31,3 +31,12 @@ def test_text_without_command_entity_is_text() -> None:
     update = message("/not a command", 0)
     update["message"]["entities"] = []
     assert translate(update).kind == Kind.TEXT
+
+
+def test_group_command_for_another_bot_is_ignored() -> None:
+    update = message("/hubungkan@OtherBot", 19, chat_type="supergroup")
+    assert translate(update, "SiagaWargaBot") is None
+    ours = translate(message("/hubungkan@SiagaWargaBot 03", 24, chat_type="supergroup"),
+                     "SiagaWargaBot")
+    assert ours is not None and ours.command == "hubungkan" and ours.args == "03"
+    assert ours.group  # answered in the group, never as a private chat

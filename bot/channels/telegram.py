@@ -82,8 +82,10 @@ def sender_of(update: dict[str, Any]) -> str | None:
     return None
 
 
-def translate(update: dict[str, Any]) -> Event | None:
-    """Turn a raw Telegram update into a neutral event; None for updates we do not answer."""
+def translate(update: dict[str, Any], me: str | None = None) -> Event | None:
+    """Turn a raw Telegram update into a neutral event; None for updates we do not answer.
+
+    ``me`` is the bot's username: in a group, ``/hubungkan@OtherBot`` is not for us."""
     query = update.get("callback_query")
     if isinstance(query, dict):
         user = query.get("from") or {}
@@ -107,6 +109,9 @@ def translate(update: dict[str, Any]) -> Event | None:
     if chat.get("type") in GROUP_TYPES:
         # in a group only /hubungkan (/link) is ours; everything else there is ignored
         if command is None or command[0] not in GROUP_COMMANDS:
+            return None
+        target = _mention(message)
+        if target and me and target.lower() != me.lower():
             return None
         return Event(kind=Kind.COMMAND, command=command[0], args=command[1],
                      group=str(chat.get("title") or "grup"), **base)
@@ -133,6 +138,12 @@ def translate(update: dict[str, Any]) -> Event | None:
         if key in message:
             return Event(kind=Kind.MEDIA, media_type=key, **base)
     return Event(kind=Kind.OTHER, **base)
+
+
+def _mention(message: dict[str, Any]) -> str:
+    """The bot a command is addressed to ("/link@SiagaWargaBot" -> "SiagaWargaBot")."""
+    head = str(message.get("text") or "").split(maxsplit=1)
+    return head[0].partition("@")[2] if head else ""
 
 
 def _command(message: dict[str, Any]) -> tuple[str, str] | None:
@@ -289,7 +300,8 @@ class TelegramChannel:
 
         try:
             update = json.loads(item.payload)
-            event = translate(update)
+            event = translate(update, self.services.settings.telegram.bot_username
+                              or getattr(self.bot, "username", None))
             if event is None:
                 membership = blocked_by(update)
                 if membership is not None:
