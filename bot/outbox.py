@@ -158,7 +158,9 @@ class Sender:
         self._flusher = asyncio.create_task(self._flush_loop(), name=f"{channel}-flush")
         try:
             while not self._stopping:
-                free = self.max_in_flight - len(self._tasks)
+                # claim about two seconds' worth at most, so a cancel finds the rest queued
+                limit = min(self.max_in_flight, max(8, int(self.transport.limiter.rate * 2)))
+                free = limit - len(self._tasks)
                 if free <= 0:
                     await self._any_task_done()
                     continue
@@ -244,6 +246,9 @@ class Sender:
                 self._results.append(Outcome(item.id, "failed", "nothing to send"))
                 return
             await self._pace(item.address, item.priority)
+            if item.kind == "notice" and not await OutboxRepo(
+                    self.services.db.conn).still_claimed(item.id):
+                return  # cancelled while it waited for its turn
             sending = True
             delivery = await self.transport.send(item.address, item.lang, reply)
         except asyncio.CancelledError:

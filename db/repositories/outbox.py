@@ -209,10 +209,18 @@ class OutboxRepo:
         return cur.rowcount
 
     async def cancel_run(self, run_id: int, now: datetime) -> int:
+        """Stop a run's messages that have not gone out: queued ones, and claimed ones still
+        waiting for their turn (the sender checks just before sending)."""
         cur = await self.conn.execute(
             "UPDATE outbox SET status = 'cancelled', sent_at = ? WHERE ref_id = ? AND "
-            "kind = 'notice' AND status = 'queued'", (now.isoformat(), run_id))
+            "kind = 'notice' AND status IN ('queued', 'sending')", (now.isoformat(), run_id))
         return cur.rowcount
+
+    async def still_claimed(self, item_id: int) -> bool:
+        """Whether a claimed row is still to be sent (not cancelled meanwhile)."""
+        async with self.conn.execute(
+            "SELECT 1 FROM outbox WHERE id = ? AND status = 'sending'", (item_id,)) as cur:
+            return await cur.fetchone() is not None
 
     async def readdress(self, channel: str, old: str, new: str) -> None:
         """A group moved to a new chat id (Telegram supergroup upgrade)."""
