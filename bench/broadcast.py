@@ -46,6 +46,7 @@ from bot.areas import load_areas
 from db.database import Database
 from db.migrate import migrate
 from db.repositories.notices import Notice, NoticesRepo
+from db.repositories.roles import Grant, RolesRepo
 
 JSONDict = dict[str, Any]
 
@@ -88,8 +89,11 @@ async def seed(conn: Any, *, recipients: int, now: datetime, first_id: int = FIR
         (f"telegram:{uid}", str(uid), CONSENT_VERSION, stamp, codes[i % len(codes)], stamp,
          stamp)
         for i, uid in enumerate(range(first_id, first_id + recipients))))
+    # a notice to the whole kelurahan comes from the deployment's administrator (every
+    # occurrence checks that its author may still send to its audience)
+    await RolesRepo(conn).grant(f"telegram:{author_id}", Grant("admin"), "cli:bench", now)
     return await NoticesRepo(conn).create(Notice(
-        author=f"telegram:{author_id}", author_lang="id", signature="Ketua RW 02 — Pak Ahmad",
+        author=f"telegram:{author_id}", author_lang="id", signature="Siaga Warga — Admin",
         segment="all", category="urgent", body=BODY, repeat="now", status="active",
         created_at=now, updated_at=now, areas=(AREA,), next_run_at=now))
 
