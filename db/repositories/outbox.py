@@ -158,14 +158,16 @@ class OutboxRepo:
 
     async def record(self, outcomes: list[Outcome], now: datetime) -> None:
         """Store what happened to claimed rows."""
-        done = [(o.status, o.reason or None, o.external_id, now.isoformat(), o.id)
+        # a message cancelled while it was already on its way still counts as what happened
+        done = [(o.status, o.reason or None, o.external_id, now.isoformat(), o.id,
+                 "cancelled" if o.status == "sent" else "sending")
                 for o in outcomes if o.status != "queued"]
         again = [(o.reason or None, (o.retry_at or now).isoformat(), int(o.refund), o.id)
                  for o in outcomes if o.status == "queued"]
         if done:
             await self.conn.executemany(
                 "UPDATE outbox SET status = ?, reason = ?, external_id = ?, sent_at = ?, "
-                "claimed_by = NULL WHERE id = ? AND status = 'sending'", done)
+                "claimed_by = NULL WHERE id = ? AND status IN ('sending', ?)", done)
         if again:
             await self.conn.executemany(
                 "UPDATE outbox SET status = 'queued', reason = ?, not_before = ?, "
