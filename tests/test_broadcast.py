@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from db.repositories.notices import NoticesRepo
+import asyncio
+
+from db.repositories.notices import GroupLink, NoticesRepo
 from tests.broadcast_helpers import RT03, grant, resident
 from tests.telegram_harness import running_bot
 
@@ -57,3 +59,26 @@ async def test_rt_coordinator_sends_a_notice_now(fake, tmp_path) -> None:
         assert "Kerja bakti Minggu pagi" in copy and "Pak Ahmad" in copy and "<b>" not in copy
         notices = await NoticesRepo(svc.db.conn).open_by("telegram:700")
         assert notices == []
+
+
+async def test_removing_the_bot_from_a_linked_group_unlinks_it(fake, tmp_path) -> None:
+    group = -1009876543
+    async with running_bot(fake, tmp_path) as bot:
+        svc = bot.services
+        now = svc.clock.now()
+        await svc.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
+            RT03, "telegram", str(group), "Warga RT 03", "telegram:700", now)))
+        admin = {"id": 700, "is_bot": False, "first_name": "Ahmad"}
+        fake.push_update({"my_chat_member": {
+            "chat": {"id": group, "type": "supergroup", "title": "Warga RT 03"},
+            "from": admin, "date": 0,
+            "old_chat_member": {"user": fake.bot_user, "status": "member"},
+            "new_chat_member": {"user": fake.bot_user, "status": "kicked",
+                                "until_date": 0}}})
+        await bot.settled()
+        for _ in range(50):
+            if not await NoticesRepo(svc.db.conn).linked_to("telegram", str(group)):
+                break
+            await asyncio.sleep(0.05)
+        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(group)) == []
+        assert fake.messages_to(group) == []  # nothing is said to a group that removed us

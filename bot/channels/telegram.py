@@ -44,6 +44,7 @@ from bot.events import Event, Kind, Reply
 from bot.render import Renderer
 from bot.router import PUBLIC_COMMANDS
 from db.repositories.inbox import InboxItem, InboxRepo, NewUpdate
+from db.repositories.notices import NoticesRepo
 from db.repositories.people import PeopleRepo
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,18 @@ def blocked_by(update: dict[str, Any]) -> tuple[str, bool] | None:
         return None
     status = (member.get("new_chat_member") or {}).get("status")
     return f"{CHANNEL}:{member['from']['id']}", status not in {"kicked", "left"}
+
+
+def removed_from_group(update: dict[str, Any]) -> str | None:
+    """The group's chat id when the bot was removed from a group (its link must go)."""
+    member = update.get("my_chat_member")
+    if not isinstance(member, dict):
+        return None
+    chat = member.get("chat") or {}
+    status = (member.get("new_chat_member") or {}).get("status")
+    if chat.get("type") in GROUP_TYPES and status in {"kicked", "left"}:
+        return str(chat.get("id"))
+    return None
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -308,6 +321,10 @@ class TelegramChannel:
                     identity, reachable = membership
                     await self.services.db.write(
                         lambda conn: PeopleRepo(conn).set_active(identity, reachable))
+                group = removed_from_group(update)
+                if group is not None:
+                    await self.services.db.write(
+                        lambda conn: NoticesRepo(conn).unlink_group(CHANNEL, group))
                 await self.services.db.write(finish)
                 return
             if event.group:
