@@ -153,7 +153,8 @@ async def route(ctx: Context) -> list[Reply]:
     if event.kind == Kind.COMMAND:
         name = ALIASES.get(event.command, event.command)
         if name in GROUP_COMMANDS:
-            return [menu.main_menu(ctx, "group.use_in_group")]
+            key = "group.use_in_group"
+            return await _in_flow_reprompt(ctx, key) or [menu.main_menu(ctx, key)]
         handler = COMMANDS.get(name)
         if handler is None:
             key, command = "fallback.unknown_command", event.command

@@ -639,7 +639,7 @@ async def test_once_at_a_typed_time_goes_out_only_when_due(fake, tmp_path, clock
         await ahmad.click("📅 Pada tanggal & jam tertentu")
         ask = await ahmad.next_reply()
         assert "Ketik tanggal dan jam (WIB)" in ask["text"]
-        assert "30-11-2026 07:00" in ask["text"]
+        assert "30-11-2026 07.00" in ask["text"]
         await ahmad.send("kapan-kapan")
         assert "tidak terbaca" in (await ahmad.next_reply())["text"]
         assert "Ketik tanggal dan jam" in (await ahmad.next_reply())["text"]

@@ -72,3 +72,23 @@ async def test_a_failing_handler_answers_with_the_menu_and_commits_nothing_half_
     assert "[1] 📋 Info protokol kesehatan" in out
     person = await PeopleRepo(services.db.conn).get("console:eve")
     assert person.area_code == "cimuncang-rw02-rt03"
+
+
+async def test_console_coordinator_reaches_every_button_of_a_list(services: Services) -> None:
+    """A list of notices is several messages with buttons: each one can be pressed by number,
+    in English too."""
+    from db.repositories.roles import Grant, RolesRepo
+
+    await chat(services, ["2", "1", "1", "2", "3"], user="tom")  # English, RT 03 / RW 02
+    now = services.clock.now()
+    await services.db.write(lambda conn: RolesRepo(conn).grant(
+        "console:tom", Grant("coordinator", "cimuncang-rw02-rt03"), "cli:test", now, "Tom"))
+    # /broadcast, New notice, body, All residents, Regular, At a date and time, a time,
+    # Submit; then My notices: the notice's own Cancel button is [1], before the footer's
+    out = await chat(services, ["/broadcast", "1", "Clean-up on Sunday.", "1", "1", "2",
+                                "tomorrow 07:00", "1", "/broadcast", "2", "1", "1"], user="tom")
+    assert "Who should receive it?" in out
+    assert "[1] 📨 Submit for approval" in out
+    assert "[2] ✏️ New notice" in out  # the footer's buttons are numbered after it
+    assert "Cancel notice #1?" in out
+    assert "Notice #1 cancelled." in out

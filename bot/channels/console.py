@@ -62,13 +62,15 @@ class ConsoleChannel:
         self.stdout.flush()
 
     async def deliver(self, event: Event, lang: str, replies: list[Reply]) -> None:
-        """Print each reply; number the buttons of the last one that has any."""
+        """Print each reply; number the buttons of all of them, so every one can be pressed."""
+        if any(reply.buttons for reply in replies):
+            self.buttons = []
+        n = 0
         for reply in replies:
             self._print()
             self._print(self.renderer.render(reply.text, lang))
             if reply.buttons:
-                self.buttons = reply.payloads
-                n = 0
+                self.buttons += reply.payloads
                 for row in reply.buttons:
                     labels = []
                     for b in row:

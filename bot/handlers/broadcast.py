@@ -158,7 +158,7 @@ def _zone(ctx: Context) -> str:
 def _example_time(ctx: Context) -> str:
     local = (ctx.services.clock.now() + timedelta(days=1)).astimezone(
         ctx.services.settings.timezone)
-    return f"{local:%d-%m-%Y} 07:00"
+    return f"{local:%d-%m-%Y} " + ("07.00" if ctx.lang == "id" else "07:00")
 
 
 # --- audience -------------------------------------------------------------------------------
