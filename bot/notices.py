@@ -16,6 +16,7 @@ from bot.areas import RT, RW, Areas, Kelurahan
 from bot.authz import Action, decide
 from bot.context import Services
 from bot.events import Media, Reply, Text, button, reply_to_json, say, t
+from bot.render import Renderer
 from bot.schedule import QuietHours, format_date, format_local, latest_missed, next_occurrence
 from db.repositories.audit import AuditEntry, AuditRepo
 from db.repositories.notices import OPEN_STATUSES, Notice, NoticesRepo, Run
@@ -80,11 +81,9 @@ def compose(services: Services, notice: Notice, lang: str, sent_at: datetime) ->
                    signature=notice.signature, when=when), media=media)
 
 
-def whatsapp_copy(services: Services, notice: Notice, lang: str, sent_at: datetime) -> str:
-    """Plain text of the notice for pasting into the RT's WhatsApp group."""
-    from bot.render import Renderer
-
-    renderer = Renderer(services.content, "whatsapp", services.settings.default_language)
+def whatsapp_copy(services: Services, renderer: Renderer, notice: Notice, lang: str,
+                  sent_at: datetime) -> str:
+    """The notice in WhatsApp markup (``renderer``), for pasting into the RT's group."""
     return renderer.render(compose(services, notice, lang, sent_at).text, lang)
 
 
@@ -234,14 +233,10 @@ async def fire(services: Services, conn: aiosqlite.Connection, notice: Notice,
         return None
     qh = quiet_hours(services)
     quiet_until = qh.ends_after(now) if qh.active(now) else None
-    author = await PeopleRepo(conn).get(notice.author)
     run = await repo.start_run(notice, rt_codes(services.areas, notice.areas), planned_at, now,
-                               services.settings.default_language, quiet_until,
-                               author.address if author else None)
-    if author is not None:
-        await notify(conn, notice.author, say("broadcast.progress", id=notice.id, sent=0,
-                                              total=run.total), now, kind="progress",
-                     ref_id=run.id)
+                               services.settings.default_language, quiet_until)
+    await notify(conn, notice.author, say("broadcast.progress", id=notice.id, sent=0,
+                                          total=run.total), now, kind="progress", ref_id=run.id)
     if notice.recurring:
         notice.next_run_at = next_occurrence(
             notice.repeat, notice.at_time or "07:00", services.settings.timezone, now,

@@ -139,7 +139,8 @@ class Sender:
         self._chat_turn: dict[str, asyncio.Future[None]] = {}
         self._notices: OrderedDict[int, tuple[Notice, datetime] | None] = OrderedDict()
         self._flusher: asyncio.Task[None] | None = None
-        self._flushed = asyncio.Event()
+        self._cancelled: set[int] = set()  # runs cancelled while their messages wait
+        self.cancel_check_every = 0.5  # seconds
         self.limited = 0  # 429 answers seen
         self.sent = 0
 
@@ -164,6 +165,11 @@ class Sender:
                 if free <= 0:
                     await self._any_task_done()
                     continue
+                self._wakeup.clear()  # before looking: a wake-up from now on is not lost
+                due = await OutboxRepo(self.services.db.conn).next_due(channel)
+                if due is None or due > self.services.clock.now():
+                    await self._idle(due)  # nothing to claim: no write, no fsync
+                    continue
                 try:
                     items = await self._claim(
                         min(free, max(8, int(self.transport.limiter.rate))))
@@ -171,8 +177,8 @@ class Sender:
                     log.exception("%s outbox: could not claim messages", channel)
                     await asyncio.sleep(self.idle_poll)
                     continue
-                if not items:
-                    await self._idle()
+                if not items:  # what was due waits out quiet hours now
+                    await self._idle(None)
                     continue
                 for item in items:
                     task = asyncio.create_task(self._send(item))
@@ -195,11 +201,9 @@ class Sender:
 
         return await self.services.db.write(claim)
 
-    async def _idle(self) -> None:
+    async def _idle(self, due: datetime | None) -> None:
         """Wait for new rows (a wake-up), the next due row, or the poll interval."""
-        self._wakeup.clear()
         timeout = self.idle_poll
-        due = await OutboxRepo(self.services.db.conn).next_due(self.transport.channel)
         if due is not None:
             wait = (due - self.services.clock.now()).total_seconds()
             timeout = max(0.01, min(timeout, wait))
@@ -246,9 +250,8 @@ class Sender:
                 self._results.append(Outcome(item.id, "failed", "nothing to send"))
                 return
             await self._pace(item.address, item.priority)
-            if item.kind == "notice" and not await OutboxRepo(
-                    self.services.db.conn).still_claimed(item.id):
-                return  # cancelled while it waited for its turn
+            if item.ref_id in self._cancelled and item.kind == "notice":
+                return  # its notice was cancelled while it waited for its turn
             sending = True
             delivery = await self.transport.send(item.address, item.lang, reply)
         except asyncio.CancelledError:
@@ -305,9 +308,16 @@ class Sender:
     # --- recording outcomes ----------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while True:
             await asyncio.sleep(self.flush_every)
             await self.flush()
+            if loop.time() - checked >= self.cancel_check_every and self._notices:
+                checked = loop.time()
+                with contextlib.suppress(Exception):  # checked again next time
+                    self._cancelled = await OutboxRepo(self.services.db.conn).cancelled_runs(
+                        list(self._notices))
 
     async def flush(self) -> None:
         """Commit the outcomes gathered so far (and their consequences) in one write."""

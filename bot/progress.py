@@ -17,6 +17,7 @@ from bot.context import Services
 from bot.events import say
 from bot.notices import notify, whatsapp_copy
 from bot.outbox import Transport
+from bot.render import Renderer
 from bot.schedule import format_local
 from db.repositories.notices import NoticesRepo, Run
 from db.repositories.outbox import SYSTEM, OutboxRepo, RunCounts
@@ -35,6 +36,8 @@ class Reporter:
         self._shown: dict[int, int] = {}  # run id -> delivered count last shown
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()  # one pass at a time: a run is reported once
+        self.whatsapp = Renderer(services.content, "whatsapp",
+                                 services.settings.default_language)  # for the pasteable copy
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -74,11 +77,9 @@ class Reporter:
 
     async def _edit(self, run: Run, counts: RunCounts, final: bool = False) -> None:
         found = await OutboxRepo(self.services.db.conn).progress_message(run.id)
-        if found is None or found.payload is None:
+        if found is None:
             return
-        channel, address, lang = found.channel, found.address, found.lang
-        message_id = str(found.payload["message_id"])
-        transport = self.transports.get(channel)
+        transport = self.transports.get(found.channel)
         if transport is None:
             return
         key = "broadcast.progress_done" if final else "broadcast.progress"
@@ -86,7 +87,7 @@ class Reporter:
         self._edited[run.id] = asyncio.get_running_loop().time()
         await transport.limiter.acquire(SYSTEM)  # an edit counts towards the rate, first in line
         try:
-            delivery = await transport.edit(address, message_id, lang, reply)
+            delivery = await transport.edit(found.address, found.message_id, found.lang, reply)
         except Exception as exc:  # progress is best effort; the report still comes
             log.debug("progress edit failed: %s", exc)
             return
@@ -121,8 +122,8 @@ class Reporter:
                     opted_out=counts.skipped, cancelled=counts.cancelled,
                     deferred=counts.deferred, until=until), now)
                 await notify(conn, notice.author, say(
-                    "broadcast.whatsapp_copy", copy=whatsapp_copy(services, notice, lang,
-                                                                  run.started_at)), now)
+                    "broadcast.whatsapp_copy", copy=whatsapp_copy(
+                        services, self.whatsapp, notice, lang, run.started_at)), now)
             else:
                 await notify(conn, notice.author, say(
                     "broadcast.report_deferred", id=notice.id, delivered=counts.sent,

@@ -81,6 +81,8 @@ class NoticeScheduler:
         """Start every notice due by the clock (one at a time)."""
         async with self._lock:
             now = self.services.clock.now()
+            if not await NoticesRepo(self.services.db.conn).due(now):
+                return []  # the usual case for the minute sweep: no write at all
             runs = await self.services.db.write(lambda conn: run_due(self.services, conn, now))
         if runs:
             log.info("started %d scheduled notices", len(runs))

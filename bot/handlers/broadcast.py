@@ -562,9 +562,9 @@ async def list_mine(ctx: Context) -> list[Reply]:
     return replies
 
 
-def _status(notice: Notice) -> Text:
-    """The notice's state; a finished notice still listed is one whose messages go out."""
-    if notice.status == "done":
+def status_text(notice: Notice, listed: bool = False) -> Text:
+    """The notice's state; a finished notice still ``listed`` is one whose messages go out."""
+    if listed and notice.status == "done":
         return t("broadcast.status_sending")
     return t(f"broadcast.status_{notice.status}")
 
@@ -580,14 +580,15 @@ def _item_reply(ctx: Context, notice: Notice, key: str = "broadcast.item") -> Re
         rows.append(button("broadcast.cancel", f"bc:cancel:{notice.id}"))
     next_at = format_local(notice.next_run_at, services.settings.timezone, ctx.lang) \
         if notice.next_run_at else ""
-    return say(key, [rows], id=notice.id, status=_status(notice),
+    return say(key, [rows], id=notice.id, status=status_text(notice, listed=True),
                when=svc.when_text(services, notice, ctx.lang), next=next_at,
                audience=svc.audience_label(ctx.areas, notice.areas),
-               body=_short(notice.body), until=format_date(notice.end_date, ctx.lang)
+               body=short(notice.body), until=format_date(notice.end_date, ctx.lang)
                if notice.end_date else "")
 
 
-def _short(text: str, limit: int = 80) -> str:
+def short(text: str, limit: int = 80) -> str:
+    """The start of a notice, to name it in a list or a confirmation."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -610,12 +611,12 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
     sending = await NoticesRepo(services.db.conn).has_unfinished_run(notice.id or 0)
     if notice.status not in OPEN_STATUSES and not (action.startswith("cancel") and sending):
         return [main_menu(ctx, "broadcast.already_closed", id=notice.id,
-                          status=t(f"broadcast.status_{notice.status}"))]
+                          status=status_text(notice))]
     if action == "cancel":
         return [say("broadcast.confirm_cancel", [[
             button("broadcast.cancel_yes", f"bc:cancel!:{notice.id}"),
             button("broadcast.cancel_no", "bc:list")]], id=notice.id,
-            body=_short(notice.body))]
+            body=short(notice.body))]
     now = services.clock.now()
     nid = notice.id or 0
     ctx.wake.add("schedule")

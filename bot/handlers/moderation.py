@@ -14,7 +14,7 @@ from bot import notices as svc
 from bot.authz import Action
 from bot.context import Context
 from bot.events import Kind, Reply, button, say
-from bot.handlers.broadcast import parse_id
+from bot.handlers.broadcast import parse_id, short, status_text
 from bot.handlers.menu import main_menu
 from db.repositories.notices import Notice, NoticesRepo
 
@@ -66,7 +66,7 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
         return [main_menu(ctx, "broadcast.reviewed", id=notice.id)]
     if notice.status != "pending":
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
-                          status=_status(notice))]
+                          status=status_text(notice))]
     if action == "ok" and notice.author == ctx.person.identity:
         return [main_menu(ctx, "broadcast.not_self", id=notice.id)]  # four eyes
     if action == "no":
@@ -75,18 +75,13 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
     decided = await services.db.write(lambda conn: approve(ctx, conn, notice.id or 0))
     if decided is None:
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
-                          status=_status(notice))]
+                          status=status_text(notice))]
     ctx.wake.update({"outbox", "schedule"})
     if decided.status == "missed":
         return [main_menu(ctx, "broadcast.approved_missed", id=notice.id)]
     return [main_menu(ctx, "broadcast.approved", id=notice.id,
                       when=svc.when_text(services, decided, ctx.lang))]
 
-
-def _status(notice: Notice) -> object:
-    from bot.events import t
-
-    return t(f"broadcast.status_{notice.status}")
 
 
 def reason_prompt(ctx: Context) -> Reply:
@@ -116,7 +111,7 @@ async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> N
     key = "broadcast.author_approved_missed" if notice.status == "missed" else \
         "broadcast.author_approved"
     await svc.notify(conn, notice.author, lambda lang: say(
-        key, id=notice.id, body=_short(notice.body),
+        key, id=notice.id, body=short(notice.body),
         when=svc.when_text(services, notice, lang)), now)
     return notice
 
@@ -145,7 +140,7 @@ async def on_text(ctx: Context) -> list[Reply]:
         await NoticesRepo(conn).save(notice)
         await svc.record(conn, ctx.person.identity, "notice.reject", notice, now, reason)
         await svc.notify(conn, notice.author, say(
-            "broadcast.author_rejected", id=notice.id, body=_short(notice.body),
+            "broadcast.author_rejected", id=notice.id, body=short(notice.body),
             reason=reason), now)
         return notice
 
@@ -155,7 +150,7 @@ async def on_text(ctx: Context) -> list[Reply]:
         if current is None:
             return [main_menu(ctx, "broadcast.not_found")]
         return [main_menu(ctx, "broadcast.already_decided", id=notice_id,
-                          status=_status(current))]
+                          status=status_text(current))]
     ctx.wake.add("outbox")
     return [main_menu(ctx, "broadcast.rejected", id=notice_id)]
 
@@ -164,6 +159,3 @@ async def back(ctx: Context) -> list[Reply]:
     ctx.conv.clear()
     return await queue(ctx)
 
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"

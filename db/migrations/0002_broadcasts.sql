@@ -48,9 +48,8 @@ CREATE TABLE notice_run (
     planned_at       TEXT NOT NULL,
     started_at       TEXT NOT NULL,
     finished_at      TEXT,
-    total            INTEGER NOT NULL DEFAULT 0,
-    progress_address TEXT,                       -- the author's progress message
-    progress_message TEXT,
+    total            INTEGER NOT NULL DEFAULT 0,  -- the author's progress message is an
+                                                 -- outbox row (kind 'progress', ref_id)
     reported         INTEGER NOT NULL DEFAULT 0, -- 0 not yet, 1 all but deferred, 2 final
     delivered        INTEGER NOT NULL DEFAULT 0, -- final counts, kept after the outbox purge
     failed           INTEGER NOT NULL DEFAULT 0,

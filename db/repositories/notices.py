@@ -62,8 +62,6 @@ class Run:
     started_at: datetime
     total: int
     finished_at: datetime | None = None
-    progress_address: str | None = None
-    progress_message: str | None = None
     reported: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -110,8 +108,7 @@ def _run(row: aiosqlite.Row) -> Run:
     return Run(
         id=row["id"], notice_id=row["notice_id"], planned_at=_dt(row["planned_at"]),  # type: ignore[arg-type]
         started_at=_dt(row["started_at"]), total=row["total"],  # type: ignore[arg-type]
-        finished_at=_dt(row["finished_at"]), progress_address=row["progress_address"],
-        progress_message=row["progress_message"], reported=row["reported"],
+        finished_at=_dt(row["finished_at"]), reported=row["reported"],
         counts={k: row[k] for k in ("delivered", "failed", "blocked", "skipped")},
     )
 
@@ -211,17 +208,17 @@ class NoticesRepo:
         return int(total) - off, off
 
     async def start_run(self, notice: Notice, rt_codes: list[str], planned_at: datetime,
-                        now: datetime, default_lang: str, quiet_until: datetime | None,
-                        progress_address: str | None) -> Run:
+                        now: datetime, default_lang: str, quiet_until: datetime | None
+                        ) -> Run:
         """Create a run and write one outbox row per recipient (inside a write).
 
         Residents who turned regular notices off get a ``skipped`` row so the report counts
         them; during quiet hours (``quiet_until``) regular rows wait until it ends.
         """
         async with self.conn.execute(
-            "INSERT INTO notice_run (notice_id, planned_at, started_at, progress_address) "
-            "VALUES (?, ?, ?, ?) RETURNING id",
-            (notice.id, planned_at.isoformat(), now.isoformat(), progress_address),
+            "INSERT INTO notice_run (notice_id, planned_at, started_at) VALUES (?, ?, ?) "
+            "RETURNING id",
+            (notice.id, planned_at.isoformat(), now.isoformat()),
         ) as cur:
             run_id = int((await cur.fetchone())[0])
         regular = not notice.urgent
@@ -256,8 +253,7 @@ class NoticesRepo:
                 )
             total += len(links)
         await self.conn.execute("UPDATE notice_run SET total = ? WHERE id = ?", (total, run_id))
-        return Run(run_id, notice.id or 0, planned_at, now, total,
-                   progress_address=progress_address)
+        return Run(run_id, notice.id or 0, planned_at, now, total)
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -275,10 +271,6 @@ class NoticesRepo:
         async with self.conn.execute(
             "SELECT * FROM notice_run WHERE notice_id = ? ORDER BY id", (notice_id,)) as cur:
             return [_run(r) for r in await cur.fetchall()]
-
-    async def set_progress_message(self, run_id: int, message_id: str) -> None:
-        await self.conn.execute("UPDATE notice_run SET progress_message = ? WHERE id = ?",
-                                (message_id, run_id))
 
     async def mark_reported(self, run_id: int, level: int, counts: dict[str, int],
                             now: datetime | None) -> None:
@@ -376,7 +368,7 @@ class NoticesRepo:
 
     async def forget_author(self, identity: str, pseudonym: str) -> None:
         """Erasure: cancel the author's open notices; keep sent ones for accountability, under
-        a pseudonym and signed with the role only (no name); drop where their chat was."""
+        a pseudonym and signed with the role only (no name)."""
         await self.conn.execute(
             "UPDATE notice SET status = 'cancelled', next_run_at = NULL WHERE author = ? AND "
             "status IN ('pending', 'active', 'paused')", (identity,))
@@ -386,9 +378,6 @@ class NoticesRepo:
         await self.conn.executemany(
             "UPDATE notice SET signature = ?, author = ? WHERE id = ?",
             [(r[1].split(" — ")[0], pseudonym, r[0]) for r in rows])
-        await self.conn.execute(
-            "UPDATE notice_run SET progress_address = NULL WHERE notice_id IN ("
-            "SELECT id FROM notice WHERE author = ?)", (pseudonym,))
         await self.conn.execute("UPDATE notice SET decided_by = ? WHERE decided_by = ?",
                                 (pseudonym, identity))
         await self.conn.execute("UPDATE group_link SET linked_by = ? WHERE linked_by = ?",

@@ -34,6 +34,16 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class ProgressMessage:
+    """Where the author's progress message of a run is, to edit it."""
+
+    channel: str
+    address: str
+    lang: str
+    message_id: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What happened to one claimed row."""
 
@@ -128,17 +138,14 @@ class OutboxRepo:
             row = await cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    async def progress_message(self, run_id: int) -> OutboxItem | None:
-        """The author's progress message of a run, once sent (its id is in ``payload``)."""
+    async def progress_message(self, run_id: int) -> ProgressMessage | None:
+        """The author's progress message of a run, once it has been sent."""
         async with self.conn.execute(
-            f"SELECT {_COLUMNS}, external_id FROM outbox WHERE kind = 'progress' AND "
-            "ref_id = ? AND status = 'sent' AND external_id IS NOT NULL", (run_id,)
+            "SELECT channel, address, lang, external_id FROM outbox WHERE kind = 'progress' "
+            "AND ref_id = ? AND status = 'sent' AND external_id IS NOT NULL", (run_id,)
         ) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return None
-        item = _item(row)
-        return OutboxItem(**{**item.__dict__, "payload": {"message_id": row[11]}})
+        return ProgressMessage(*row) if row else None
 
     async def progress_pending(self, run_id: int) -> bool:
         """Whether the author's progress message for a run has yet to be sent."""
@@ -212,17 +219,22 @@ class OutboxRepo:
 
     async def cancel_run(self, run_id: int, now: datetime) -> int:
         """Stop a run's messages that have not gone out: queued ones, and claimed ones still
-        waiting for their turn (the sender checks just before sending)."""
+        waiting for their turn (the sender looks for cancelled runs twice a second)."""
         cur = await self.conn.execute(
             "UPDATE outbox SET status = 'cancelled', sent_at = ? WHERE ref_id = ? AND "
             "kind = 'notice' AND status IN ('queued', 'sending')", (now.isoformat(), run_id))
         return cur.rowcount
 
-    async def still_claimed(self, item_id: int) -> bool:
-        """Whether a claimed row is still to be sent (not cancelled meanwhile)."""
+    async def cancelled_runs(self, run_ids: list[int]) -> set[int]:
+        """Which of these runs have been cancelled (their claimed messages must not go)."""
+        if not run_ids:
+            return set()
+        marks = ", ".join("?" for _ in run_ids)
         async with self.conn.execute(
-            "SELECT 1 FROM outbox WHERE id = ? AND status = 'sending'", (item_id,)) as cur:
-            return await cur.fetchone() is not None
+            f"SELECT DISTINCT ref_id FROM outbox WHERE ref_id IN ({marks}) AND "
+            "kind = 'notice' AND status = 'cancelled'", run_ids,
+        ) as cur:
+            return {r[0] for r in await cur.fetchall()}
 
     async def readdress(self, channel: str, old: str, new: str) -> None:
         """A group moved to a new chat id (Telegram supergroup upgrade)."""
