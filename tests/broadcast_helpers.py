@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.context import Services
-from db.repositories.notices import NoticesRepo
+from bot.notices import fire
+from db.repositories.notices import Notice, NoticesRepo, Run
 from db.repositories.people import Conversation, PeopleRepo, Person
 from db.repositories.roles import Grant, RolesRepo
 
@@ -41,12 +43,6 @@ async def grant(services: Services, user_id: int, role: str, area: str = "",
 
 # --- notices written straight to the database (tests of the outbox and the scheduler) ------
 
-import asyncio  # noqa: E402
-from typing import Any  # noqa: E402
-
-from bot.notices import fire  # noqa: E402
-from db.repositories.notices import Notice, Run  # noqa: E402
-
 AUTHOR_SIGNATURE = "Ketua RT 03 / RW 02 — Pak Ahmad"
 
 
@@ -76,31 +72,6 @@ async def fire_notice(services: Services, notice: Notice) -> Run:
 
 
 async def drain(bot: Any, timeout: float = 10.0, *, final: bool = False) -> None:  # noqa: ASYNC109
-    """Wait until nothing due is left in the outbox and every run is reported (``final``:
-    also the follow-up of runs held by quiet hours). Unlike ``RunningBot.outbox_idle`` it
-    leaves reporting to the reporter's own loop: a second ``Reporter.tick()`` running
-    alongside it can report a run twice."""
-    conn = bot.services.db.conn
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    level = 2 if final else 1
-    calm = 0  # a read may land inside the reporter's write (same connection): look twice
-    while True:
-        now = bot.services.clock.now().isoformat()
-        async with conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'sending' OR "
-            "(status = 'queued' AND not_before <= ?)", (now,)
-        ) as cur:
-            busy = (await cur.fetchone())[0]
-        async with conn.execute(
-                "SELECT COUNT(*) FROM notice_run WHERE reported < ?", (level,)) as cur:
-            unreported = (await cur.fetchone())[0]
-        calm = calm + 1 if not busy and not unreported else 0
-        if calm == 2:
-            return
-        if calm:
-            await asyncio.sleep(0.1)
-            continue
-        if loop.time() > deadline:
-            raise TimeoutError(f"the outbox did not drain ({busy} due, {unreported} unreported)")
-        await asyncio.sleep(0.02)
+    """Wait until the outbox is drained and every run reported (see
+    ``RunningBot.outbox_idle``)."""
+    await bot.outbox_idle(timeout, final=final)

@@ -111,14 +111,16 @@ async def send_now(user: FakeUser, body: str, *audience: str, category: str = "B
     return await user.next_reply()
 
 
-async def schedule_tomorrow(bot: RunningBot, user: FakeUser, body: str) -> dict[str, Any]:
+async def schedule_tomorrow(bot: RunningBot, user: FakeUser, body: str,
+                            button: str = "📨 Kirim") -> dict[str, Any]:
+    """Write a notice for tomorrow 07.00 and send (or submit) it; return the bot's answer."""
     await start_notice(user, body)
     await user.click("📅 Pada tanggal & jam tertentu")
     await user.next_reply()
     await user.send("besok 07.00")
     await user.next_reply()
     await user.next_reply()
-    await user.click("📨 Kirim")
+    await user.click(button)
     answer = await user.next_reply()
     await bot.settled()  # the notice is saved with the conversation, after the answer
     return answer
@@ -484,15 +486,8 @@ async def test_resident_forging_approve_is_refused(fake, tmp_path) -> None:
 async def test_approved_scheduled_notice_waits_for_its_time(fake, tmp_path, clock) -> None:
     async with running_bot(fake, tmp_path, clock, **FAST) as bot:
         ahmad, sari = await _approval_setup(bot, fake)
-        await start_notice(ahmad, "Fogging nyamuk DBD Senin pagi.")
-        await ahmad.click("📅 Pada tanggal & jam tertentu")
-        await ahmad.next_reply()
-        await ahmad.send("besok 07.00")
-        await ahmad.next_reply()
-        await ahmad.next_reply()
-        await ahmad.click("📨 Ajukan untuk disetujui")
-        await ahmad.next_reply()
-        await bot.settled()
+        await schedule_tomorrow(bot, ahmad, "Fogging nyamuk DBD Senin pagi.",
+                                "📨 Ajukan untuk disetujui")
         await bot.outbox_idle()
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
         assert "Waktu: Senin, 30 Nov 2026 07.00 WIB" in review["text"]

@@ -38,6 +38,7 @@ from tests.test_broadcast_flow import (
     in_group,
     preview_now,
     reply_with,
+    schedule_tomorrow,
     sent_notice,
     start_notice,
     texts_to,
@@ -187,15 +188,8 @@ async def test_notice_approved_after_its_time_and_grace_is_missed(fake, tmp_path
         ahmad = await _ahmad(bot, fake)
         await _moderator(bot)
         sari = fake.user(900)
-        await start_notice(ahmad, "Fogging nyamuk besok pagi.")
-        await ahmad.click("📅 Pada tanggal & jam tertentu")
-        await ahmad.next_reply()
-        await ahmad.send("besok 07.00")
-        await ahmad.next_reply()
-        await ahmad.next_reply()
-        await ahmad.click("📨 Ajukan untuk disetujui")
-        await ahmad.next_reply()
-        await bot.settled()
+        await schedule_tomorrow(bot, ahmad, "Fogging nyamuk besok pagi.",
+                                "📨 Ajukan untuk disetujui")
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
         clock.advance(hours=17, minutes=2)  # Monday 08.02 WIB: 62 minutes late (grace 60)
         await sari.click("✅ Setujui", message_id=review["message_id"])
