@@ -26,15 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from bench.driver import emit, percentile
+from bench.driver import QUIT_TIMEOUT, Controlled, emit, percentile
 from tests.fake_telegram import DEFAULT_TOKEN, FakeBotAPI
 
 JSONDict = dict[str, Any]
@@ -43,7 +41,6 @@ QUIET_AFTER_REPORT = 0.5  # once everybody has a message and the author has the 
 QUIET_AFTER_DONE = 3.0  # seconds without any call once everybody has a message
 MAX_AFTER_DONE = 20.0  # ... but no longer than this after the last recipient was reached
 AUTHOR_MESSAGES = 3  # progress message, report, copy for WhatsApp
-QUIT_TIMEOUT = 120.0
 MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
@@ -83,8 +80,9 @@ class WatchingFake(FakeBotAPI):
         self.driver.on_send(method, params, t0)
 
 
-class BroadcastDriver:
+class BroadcastDriver(Controlled):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__()
         self.args = args
         self.fake = WatchingFake(args.token, latency=args.latency_ms / 1000.0,
                                  rate_limit=args.rate_limit)
@@ -104,8 +102,6 @@ class BroadcastDriver:
         self.t_last_call: float | None = None
         self.t_last_new: float | None = None
         self.all_reached = asyncio.Event()
-        self.quit = asyncio.Event()
-        self.restarted = asyncio.Event()
         # bcrash
         self.kill_at = (max(1, math.ceil(args.kill_fraction * self.n))
                         if args.kill_fraction is not None else None)
@@ -153,20 +149,6 @@ class BroadcastDriver:
             emit("kill", delivered=self.delivered, recipients=self.n)
 
     # ------------------------------------------------------------------ the run
-
-    async def _wait(self, event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait for ``event`` (or quit) at most ``timeout`` seconds; True if it is set."""
-        if event.is_set():
-            return True
-        if timeout <= 0:
-            return False
-        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.quit.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
-        return event.is_set()
 
     async def run(self) -> JSONDict:
         deadline = self.t_ready + self.args.deadline
@@ -269,23 +251,6 @@ class BroadcastDriver:
         return out
 
     # ------------------------------------------------------------------ process
-
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while True:
-            line = await reader.readline()
-            if not line:
-                self.quit.set()
-                return
-            with contextlib.suppress(ValueError):
-                cmd = json.loads(line).get("cmd")
-                if cmd == "quit":
-                    self.quit.set()
-                    return
-                if cmd == "restarted":
-                    self.restarted.set()
 
     async def main(self) -> None:
         await self.fake.start("127.0.0.1", self.args.port)

@@ -106,8 +106,49 @@ def emit(event: str, **data: Any) -> None:
     print(json.dumps({"event": event, **data}), flush=True)
 
 
-class Driver:
+class Controlled:
+    """What every fake-server driver shares: the orchestrator's commands on stdin ("quit",
+    "restarted") and waits that end early when told to quit."""
+
+    def __init__(self) -> None:
+        self.quit = asyncio.Event()
+        self.restarted = asyncio.Event()
+
+    async def _wait(self, event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait for ``event`` (or quit) at most ``timeout`` seconds; True if it is set."""
+        if event.is_set():
+            return True
+        if timeout <= 0:
+            return False
+        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.quit.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        return event.is_set()
+
+    async def _read_commands(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while True:
+            line = await reader.readline()
+            if not line:
+                self.quit.set()
+                return
+            with contextlib.suppress(ValueError):
+                cmd = json.loads(line).get("cmd")
+                if cmd == "quit":
+                    self.quit.set()
+                    return
+                if cmd == "restarted":
+                    self.restarted.set()
+
+
+class Driver(Controlled):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__()
         self.args = args
         self.scenario: str = args.scenario
         self.fake = BenchFake(args.token, latency=args.latency_ms / 1000.0)
@@ -259,20 +300,6 @@ class Driver:
 
     # ------------------------------------------------------------------ scenarios
 
-    async def _wait(self, event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait for ``event`` (or quit) at most ``timeout`` seconds; True if it is set."""
-        if event.is_set():
-            return True
-        if timeout <= 0:
-            return False
-        waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.quit.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
-        return event.is_set()
-
     def prequeue(self) -> None:
         """raw: every step of every resident, step by step (each person's steps in order)."""
         for _ in self.steps:
@@ -405,23 +432,6 @@ class Driver:
         return out
 
     # ------------------------------------------------------------------ process
-
-    async def _read_commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while True:
-            line = await reader.readline()
-            if not line:
-                self.quit.set()
-                return
-            with contextlib.suppress(ValueError):
-                cmd = json.loads(line).get("cmd")
-                if cmd == "quit":
-                    self.quit.set()
-                    return
-                if cmd == "restarted":
-                    self.restarted.set()
 
     async def main(self) -> None:
         await self.fake.start("127.0.0.1", self.args.port)
