@@ -406,12 +406,12 @@ def _folder_mb(path: Path) -> float:
 async def fanout(opts: argparse.Namespace) -> JSONDict:
     """Fan one notice out to N residents in this process: outbox rows written, committed."""
     from bot.app import open_services
+    from bot.broadcasting.notices import fire
     from bot.config import load_settings
-    from bot.notices import fire
 
     n = opts.fanout_people
     print(f"fanout: one notice to {n} residents, in this process (no bot): "
-          "bot.notices.fire inside one database write", flush=True)
+          "bot.broadcasting.notices.fire inside one database write", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="siaga-bench-fanout-"))
     settings = load_settings({
         "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml"),
@@ -425,16 +425,16 @@ async def fanout(opts: argparse.Namespace) -> JSONDict:
         async with open_services(settings) as services:
             now = services.clock.now()
             t0 = time.perf_counter()
-            notice = await services.db.write(lambda conn: seed(conn, recipients=n, now=now))
+            notice = await services.store.db.write(lambda conn: seed(conn, recipients=n, now=now))
             seed_s = time.perf_counter() - t0
             if profiler is not None:
                 profiler.enable()
             t0 = time.perf_counter()
-            run = await services.db.write(lambda conn: fire(services, conn, notice, now, now))
+            run = await services.store.write(lambda tx: fire(services, tx, notice, now, now))
             fire_s = time.perf_counter() - t0
             if profiler is not None:
                 profiler.disable()
-            async with services.db.conn.execute(
+            async with services.store.db.conn.execute(
                     "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status") as cur:
                 rows = {f"{k}/{s}": c for k, s, c in await cur.fetchall()}
         size_mb = _folder_mb(tmp)

@@ -23,7 +23,7 @@ from bot.core import Core
 from bot.render import Renderer
 from db.database import Database
 from db.migrate import migrate
-from db.repositories.roles import Grant, RolesRepo
+from db.repositories.roles import Grant
 
 log = logging.getLogger("bot")
 
@@ -172,7 +172,7 @@ def _check_grant(role: str, identity: str, area: str, areas: Areas) -> str | Non
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         actor = f"cli:{getpass.getuser()}"
-        repo = RolesRepo(services.db.conn)
+        repo = services.store.reads.roles
         if args.admin_command == "list":
             if not await services.authz.authorize(actor, Action.ROLES_MANAGE, detail="list"):
                 print("error: not permitted", file=sys.stderr)
@@ -194,14 +194,14 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         now = services.clock.now()
         if args.admin_command == "grant":
-            changed = await services.db.write(
-                lambda conn: RolesRepo(conn).grant(args.identity, grant, actor, now,
+            changed = await services.store.write(
+                lambda tx: tx.roles.grant(args.identity, grant, actor, now,
                                                    args.name.strip()[:64]))
             print(("granted" if changed else "already had") + f": {args.identity} {args.role} "
                   f"{args.area}".rstrip())
         else:
-            changed = await services.db.write(
-                lambda conn: RolesRepo(conn).revoke(args.identity, grant))
+            changed = await services.store.write(
+                lambda tx: tx.roles.revoke(args.identity, grant))
             print(("revoked" if changed else "had no such role") + f": {args.identity} "
                   f"{args.role} {args.area}".rstrip())
         return 0

@@ -18,14 +18,12 @@ from bot.content import load_content
 from bot.context import Services
 from db.database import Database
 from db.migrate import migrate
-from db.repositories.inbox import InboxRepo
-from db.repositories.outbox import OutboxRepo
-from db.repositories.people import PeopleRepo
+from db.store import Store
 
 if TYPE_CHECKING:
-    from bot.outbox import Sender, Transport
-    from bot.progress import Reporter
-    from bot.scheduler import NoticeScheduler
+    from bot.broadcasting.outbox import Sender, Transport
+    from bot.broadcasting.progress import Reporter
+    from bot.broadcasting.scheduler import NoticeScheduler
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +45,8 @@ async def open_services(settings: Settings, clock: Clock | None = None
     db = await Database.open(settings.db_path)
     try:
         await migrate(db)
-        yield Services(settings, content, areas, db, clock, Authorizer(db, areas, clock))
+        store = Store(db)
+        yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock))
     finally:
         await db.close()
 
@@ -59,12 +58,12 @@ async def purge_expired(services: Services) -> tuple[int, int]:
     inbox_cutoff = now - timedelta(days=s.inbox_retention_days)
     people_cutoff = now - timedelta(days=s.unconsented_retention_days)
 
-    async def purge(conn):  # type: ignore[no-untyped-def]
-        await OutboxRepo(conn).purge(inbox_cutoff)  # delivered messages: who got what, when
-        return (await InboxRepo(conn).purge(inbox_cutoff),
-                await PeopleRepo(conn).purge_unconsented(people_cutoff))
+    async def purge(tx):  # type: ignore[no-untyped-def]
+        await tx.outbox.purge(inbox_cutoff)  # delivered messages: who got what, when
+        return (await tx.inbox.purge(inbox_cutoff),
+                await tx.people.purge_unconsented(people_cutoff))
 
-    return await services.db.write(purge)
+    return await services.store.write(purge)
 
 
 async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
@@ -84,9 +83,9 @@ async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
 async def broadcasting(services: Services, transports: list[Transport]
                        ) -> AsyncIterator[Workers]:
     """Run the scheduler, one outbox sender per channel and the progress reporter."""
-    from bot.outbox import Sender
-    from bot.progress import Reporter
-    from bot.scheduler import NoticeScheduler
+    from bot.broadcasting.outbox import Sender
+    from bot.broadcasting.progress import Reporter
+    from bot.broadcasting.scheduler import NoticeScheduler
 
     reporter = Reporter(services, {t.channel: t for t in transports})
     senders = [Sender(services, t, on_flush=reporter.wake) for t in transports]

@@ -12,9 +12,9 @@ from enum import StrEnum
 
 from bot.areas import Areas
 from bot.clock import Clock
-from db.database import Database
-from db.repositories.audit import AuditEntry, AuditRepo
-from db.repositories.roles import Grant, RolesRepo
+from db.repositories.audit import AuditEntry
+from db.repositories.roles import Grant
+from db.store import Store
 
 
 class Role(StrEnum):
@@ -73,15 +73,15 @@ def decide(grants: Iterable[Grant], action: Action, target: str | None, areas: A
 
 
 class Authorizer:
-    def __init__(self, db: Database, areas: Areas, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, store: Store, areas: Areas, clock: Clock) -> None:
+        self.store = store
         self.areas = areas
         self.clock = clock
 
     async def grants(self, identity: str) -> list[Grant]:
         if identity.startswith("cli:"):
             return list(OPERATOR_GRANTS)
-        return await RolesRepo(self.db.conn).grants_of(identity)
+        return await self.store.reads.roles.grants_of(identity)
 
     async def authorize(self, actor: str, action: Action, target: str | None = None,
                         detail: str = "") -> bool:
@@ -95,7 +95,7 @@ class Authorizer:
             outcome="allowed" if decision.allowed else "denied",
             detail=detail or decision.reason,
         )
-        await self.db.write(lambda conn: AuditRepo(conn).add(entry))
+        await self.store.write(lambda tx: tx.audit.add(entry))
         return decision.allowed
 
     async def scopes(self, identity: str) -> list[str]:

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from bot.areas import Areas
 from bot.authz import Authorizer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content
 from bot.events import Event
-from db.database import Database
 from db.repositories.people import Conversation, Person
+from db.store import Store, Tx
 
 
 @dataclass
@@ -40,7 +38,7 @@ class Services:
     settings: Settings
     content: Content
     areas: Areas
-    db: Database
+    store: Store
     clock: Clock
     authz: Authorizer
     signals: Signals = field(default_factory=Signals)
@@ -55,7 +53,7 @@ class Context:
     is_new: bool = False
     erased: bool = False  # set by /hapusdata: nothing about the person is saved afterwards
     # writes to run in the same commit as the new state, after the replies were delivered
-    on_commit: list[Callable[[aiosqlite.Connection], Awaitable[object]]] = field(
+    on_commit: list[Callable[[Tx], Awaitable[object]]] = field(
         default_factory=list)
     wake: set[str] = field(default_factory=set)  # "outbox", "schedule": signal after commit
 

@@ -12,19 +12,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-import aiosqlite
-
 from bot import router
 from bot.context import Context, Services
 from bot.events import Event, Reply
-from db.repositories.outbox import OutboxRepo
-from db.repositories.people import Conversation, PeopleRepo, Person
+from db.repositories.people import Conversation, Person
+from db.store import Tx
 
 log = logging.getLogger(__name__)
 
 # Sends the replies; returns False when the person can no longer be reached (blocked the bot).
 Deliver = Callable[[Event, str, list[Reply]], Awaitable[bool | None]]
-Finish = Callable[[aiosqlite.Connection], Awaitable[None]]
+Finish = Callable[[Tx], Awaitable[None]]
 
 
 class Core:
@@ -36,7 +34,7 @@ class Core:
         """Handle one event for one person; ``finish`` runs in the same commit as the state."""
         services = self.services
         now = services.clock.now()
-        loaded = await PeopleRepo(services.db.conn).load(event.identity)
+        loaded = await services.store.reads.people.load(event.identity)
         if loaded is None:
             person = Person(event.identity, event.channel, event.address, now, now)
             ctx = Context(event, person, Conversation(), services, is_new=True)
@@ -60,19 +58,19 @@ class Core:
         if await deliver(event, ctx.lang, replies) is False and not event.group:
             person.active = False  # (a group that removed the bot says nothing about them)
 
-        async def persist(conn: aiosqlite.Connection) -> None:
+        async def persist(tx: Tx) -> None:
             for write in ctx.on_commit:
-                await write(conn)
+                await write(tx)
             if person.id is not None and not ctx.erased:
-                await _drop_unwanted_notices(conn, before, person, now)
+                await _drop_unwanted_notices(tx, before, person, now)
             if not ctx.erased and not (ctx.is_new and event.group):  # no record from a group
-                await PeopleRepo(conn).save(person, ctx.conv, now)
+                await tx.people.save(person, ctx.conv, now)
             if finish is not None:
-                await finish(conn)
+                await finish(tx)
 
         # once the replies are out, save even if this task is being cancelled (shutdown), so a
         # clean restart does not answer the same update again
-        await asyncio.shield(services.db.write(persist))
+        await asyncio.shield(services.store.write(persist))
         if "outbox" in ctx.wake:
             services.signals.outbox()
         if "schedule" in ctx.wake:
@@ -80,11 +78,11 @@ class Core:
         return replies
 
 
-async def _drop_unwanted_notices(conn: aiosqlite.Connection, before: Person, after: Person,
+async def _drop_unwanted_notices(tx: Tx, before: Person, after: Person,
                                  now: datetime) -> None:
     """Notices queued for someone who just moved RT, or turned regular notices off, are not
     sent (a regular notice held for quiet hours would otherwise arrive in the morning)."""
-    outbox = OutboxRepo(conn)
+    outbox = tx.outbox
     if before.area_code and after.area_code != before.area_code:
         await outbox.drop_notices_to(after.id or 0, "moved", now, regular_only=False)
     elif before.notices_regular and not after.notices_regular:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.broadcasting.notices import fire
 from bot.context import Services
-from bot.notices import fire
 from db.repositories.notices import Notice, NoticesRepo, Run
 from db.repositories.people import Conversation, PeopleRepo, Person
 from db.repositories.roles import Grant, RolesRepo
@@ -31,13 +31,13 @@ async def resident(services: Services, user_id: int, area: str, *, language: str
             await NoticesRepo(conn).add_volunteer(saved.id, now)
         return saved
 
-    return await services.db.write(save)
+    return await services.store.db.write(save)
 
 
 async def grant(services: Services, user_id: int, role: str, area: str = "",
                 name: str = "") -> None:
     now: datetime = services.clock.now()
-    await services.db.write(lambda conn: RolesRepo(conn).grant(
+    await services.store.db.write(lambda conn: RolesRepo(conn).grant(
         f"telegram:{user_id}", Grant(role, area), "cli:test", now, name))
 
 
@@ -60,13 +60,13 @@ async def create_notice(services: Services, author_id: int, body: str, *, area: 
                     areas=(area,), **fields)  # type: ignore[arg-type]
     # its author coordinates the area (each occurrence checks that again before it goes out)
     await grant(services, author_id, "coordinator", area)
-    return await services.db.write(lambda conn: NoticesRepo(conn).create(notice))
+    return await services.store.db.write(lambda conn: NoticesRepo(conn).create(notice))
 
 
 async def fire_notice(services: Services, notice: Notice) -> Run:
     """Start one occurrence of ``notice`` now (fan-out into the outbox) and wake the senders."""
     now = services.clock.now()
-    run = await services.db.write(lambda conn: fire(services, conn, notice, now, now))
+    run = await services.store.write(lambda tx: fire(services, tx, notice, now, now))
     services.signals.outbox()
     return run
 

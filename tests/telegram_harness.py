@@ -29,7 +29,7 @@ class RunningBot:
         """Wait until nothing due is left in the outbox and every run has been reported
         (``final``: also the follow-up of runs held by quiet hours). Reporting is left to
         the reporter's own loop, as in production."""
-        conn = self.services.db.conn
+        conn = self.services.store.db.conn
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         level = 2 if final else 1

@@ -51,7 +51,7 @@ async def granted(services: Services) -> Services:
             for g in grants:
                 await RolesRepo(conn).grant(f"telegram:{person}", g, "test", services.clock.now())
 
-    await services.db.write(setup)
+    await services.store.db.write(setup)
     return services
 
 
@@ -60,7 +60,7 @@ async def granted(services: Services) -> Services:
 async def test_matrix(granted: Services, person: str, action: Action, target: str) -> None:
     allowed = await granted.authz.authorize(f"telegram:{person}", action, target)
     assert allowed is expected(person, action, target)
-    [entry] = await AuditRepo(granted.db.conn).recent(1)
+    [entry] = await AuditRepo(granted.store.db.conn).recent(1)
     assert (entry.actor, entry.action, entry.target) == (f"telegram:{person}", action.value,
                                                          target)
     assert entry.outcome == ("allowed" if allowed else "denied")

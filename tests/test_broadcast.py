@@ -57,7 +57,7 @@ async def test_rt_coordinator_sends_a_notice_now(fake, tmp_path) -> None:
         copy = texts[report + 1]  # WhatsApp markup, ready to paste: *bold*, no HTML
         assert copy.startswith("📢 *Pengumuman*")
         assert "Kerja bakti Minggu pagi" in copy and "Pak Ahmad" in copy and "<b>" not in copy
-        notices = await NoticesRepo(svc.db.conn).open_by("telegram:700")
+        notices = await NoticesRepo(svc.store.db.conn).open_by("telegram:700")
         assert notices == []
 
 
@@ -66,7 +66,7 @@ async def test_removing_the_bot_from_a_linked_group_unlinks_it(fake, tmp_path) -
     async with running_bot(fake, tmp_path) as bot:
         svc = bot.services
         now = svc.clock.now()
-        await svc.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
             RT03, "telegram", str(group), "Warga RT 03", "telegram:700", now)))
         admin = {"id": 700, "is_bot": False, "first_name": "Ahmad"}
         fake.push_update({"my_chat_member": {
@@ -77,8 +77,8 @@ async def test_removing_the_bot_from_a_linked_group_unlinks_it(fake, tmp_path) -
                                 "until_date": 0}}})
         await bot.settled()
         for _ in range(50):
-            if not await NoticesRepo(svc.db.conn).linked_to("telegram", str(group)):
+            if not await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(group)):
                 break
             await asyncio.sleep(0.05)
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(group)) == []
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(group)) == []
         assert fake.messages_to(group) == []  # nothing is said to a group that removed us

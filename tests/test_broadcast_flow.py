@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import notices as notice_svc
+from bot.broadcasting import notices as notice_svc
 from db.repositories.audit import AuditEntry, AuditRepo
 from db.repositories.notices import Notice, NoticesRepo
 from db.repositories.people import PeopleRepo
@@ -67,13 +67,13 @@ async def reply_with(user: FakeUser, needle: str, limit: int = 6) -> dict[str, A
 
 async def notice_recipients(bot: RunningBot) -> set[str]:
     """Chats that were sent a notice from the outbox."""
-    async with bot.services.db.conn.execute(
+    async with bot.services.store.db.conn.execute(
             "SELECT address FROM outbox WHERE kind = 'notice' AND status = 'sent'") as cur:
         return {row[0] for row in await cur.fetchall()}
 
 
 async def audit(bot: RunningBot, actor: str) -> list[AuditEntry]:
-    return [e for e in await AuditRepo(bot.services.db.conn).recent(500) if e.actor == actor]
+    return [e for e in await AuditRepo(bot.services.store.db.conn).recent(500) if e.actor == actor]
 
 
 async def start_notice(user: FakeUser, body: str, *audience: str, category: str = "Biasa",
@@ -167,7 +167,7 @@ def group_update(fake: FakeBotAPI, user_id: int, text: str, *, chat_id: int = GR
 
 async def handled(bot: RunningBot, update: dict[str, Any], timeout: float = 5.0) -> None:  # noqa: ASYNC109
     """Wait until the bot has received and finished handling ``update``."""
-    conn = bot.services.db.conn
+    conn = bot.services.store.db.conn
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         async with conn.execute("SELECT status FROM inbox WHERE external_id = ?",
@@ -198,13 +198,13 @@ async def sent_notice(bot: RunningBot, author: int, areas: tuple[str, ...], body
                     segment="all", category="regular", body=body, repeat="now",
                     status="draft", created_at=now, updated_at=now, areas=areas)
 
-    async def write(conn):  # type: ignore[no-untyped-def]
-        await NoticesRepo(conn).create(notice)
-        await notice_svc.activate(services, conn, notice, now)
+    async def write(tx):  # type: ignore[no-untyped-def]
+        await tx.notices.create(notice)
+        await notice_svc.activate(services, tx, notice, now)
 
     for area in areas:  # its author coordinates the audience (checked when it goes out)
         await grant(services, author, "coordinator", area)
-    await services.db.write(write)
+    await services.store.write(write)
     services.signals.outbox()
     return notice
 
@@ -305,8 +305,8 @@ async def test_forged_audience_outside_the_rw_is_refused_and_audited(fake, tmp_p
                   if e.outcome == "denied"]
         assert ("broadcast.send", RW01) in denied
         assert ("broadcast.send", RT01_RW01) in denied
-        stored = (await NoticesRepo(svc.db.conn).latest_for([RT01_RW02], datetime.min.replace(
-            tzinfo=UTC)))[0][0]
+        stored = (await NoticesRepo(svc.store.db.conn).latest_for(
+            [RT01_RW02], datetime.min.replace(tzinfo=UTC)))[0][0]
         assert stored.areas == (RT01_RW02,)
 
 
@@ -345,7 +345,7 @@ async def test_resident_cannot_use_siaran_and_the_refusal_is_audited(fake, tmp_p
         assert got(fake, 702, "palsu") == []
         denied = [e for e in await audit(bot, "telegram:701") if e.outcome == "denied"]
         assert [(e.action, e.target) for e in denied][:1] == [("broadcast.send", RT03)]
-        assert await NoticesRepo(bot.services.db.conn).open_all() == []
+        assert await NoticesRepo(bot.services.store.db.conn).open_all() == []
 
 
 async def test_coordinator_whose_role_is_revoked_while_writing_cannot_send(fake, tmp_path
@@ -354,14 +354,14 @@ async def test_coordinator_whose_role_is_revoked_while_writing_cannot_send(fake,
         ahmad = await _coordinator_with_resident(bot, fake)
         await start_notice(ahmad, "Pengumuman terakhir saya sebagai ketua RT.")
         await preview_now(ahmad)
-        await bot.services.db.write(lambda conn: RolesRepo(conn).revoke(
+        await bot.services.store.db.write(lambda conn: RolesRepo(conn).revoke(
             "telegram:700", Grant("coordinator", RT03)))
         await ahmad.click("📨 Kirim")
         assert OUTSIDE in (await ahmad.next_reply())["text"]
         await bot.settled()
         await bot.outbox_idle()
         assert got(fake, 701, "sebagai ketua RT") == []
-        assert await NoticesRepo(bot.services.db.conn).open_all() == []
+        assert await NoticesRepo(bot.services.store.db.conn).open_all() == []
         (last,) = (await audit(bot, "telegram:700"))[:1]
         assert (last.action, last.target, last.outcome) == ("broadcast.send", RT03, "denied")
 
@@ -390,7 +390,7 @@ async def _submit(bot: RunningBot, ahmad: FakeUser, body: str) -> int:
     assert "Pengumuman diajukan" in (await ahmad.next_reply())["text"]
     await bot.settled()
     await bot.outbox_idle()
-    (notice,) = await NoticesRepo(bot.services.db.conn).open_by("telegram:700")
+    (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
     assert notice.status == "pending"
     assert notice.id is not None
     return notice.id
@@ -431,7 +431,7 @@ async def test_moderator_approves_and_residents_get_the_notice(fake, tmp_path) -
                      if e.action == "content.approve"]
         assert [e.outcome for e in decisions] == ["allowed"]
         assert f"approve notice {nid}" in decisions[0].detail
-        notice = await NoticesRepo(bot.services.db.conn).get(nid)
+        notice = await NoticesRepo(bot.services.store.db.conn).get(nid)
         assert notice is not None and notice.decided_by == "telegram:900"
 
 
@@ -456,7 +456,7 @@ async def test_moderator_rejects_with_a_reason(fake, tmp_path) -> None:
         for uid in (701, 702):
             assert got(fake, uid, "Iuran sampah naik") == [], texts_to(fake, uid)
         assert await notice_recipients(bot) == set()
-        notice = await NoticesRepo(bot.services.db.conn).get(nid)
+        notice = await NoticesRepo(bot.services.store.db.conn).get(nid)
         assert notice is not None and notice.status == "rejected"
         decisions = [e for e in await audit(bot, "telegram:900")
                      if e.action == "content.approve"]
@@ -477,7 +477,7 @@ async def test_resident_forging_approve_is_refused(fake, tmp_path) -> None:
         await bot.outbox_idle()
         for uid in (701, 702):
             assert got(fake, uid, "Vaksinasi gratis") == []
-        notice = await NoticesRepo(bot.services.db.conn).get(nid)
+        notice = await NoticesRepo(bot.services.store.db.conn).get(nid)
         assert notice is not None and notice.status == "pending"
         denied = [e for e in await audit(bot, "telegram:701") if e.outcome == "denied"]
         assert [e.action for e in denied] == ["content.approve"]
@@ -581,7 +581,7 @@ async def test_urgent_from_rw_coordinator_skips_approval_then_is_reviewed(fake, 
         for uid in (801, 803):
             (msg,) = got(fake, uid, "Banjir!")
             assert "PENGUMUMAN MENDESAK" in msg["text"]
-        (notice,) = [n for n, _ in await NoticesRepo(svc.db.conn).latest_for(
+        (notice,) = [n for n, _ in await NoticesRepo(svc.store.db.conn).latest_for(
             [RW02], datetime.min.replace(tzinfo=UTC))]
         assert notice.needs_review
         review = await reply_with(sari, "dikirim tanpa persetujuan")
@@ -592,14 +592,14 @@ async def test_urgent_from_rw_coordinator_skips_approval_then_is_reviewed(fake, 
         await budi.click_data(f"mod:seen:{notice.id}")  # a resident cannot mark it reviewed
         assert "Hanya moderator" in (await budi.next_reply())["text"]
         await bot.settled()
-        unreviewed = await NoticesRepo(svc.db.conn).get(notice.id or 0)
+        unreviewed = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert unreviewed is not None and unreviewed.needs_review
         await sari.click("👁 Sudah ditinjau", message_id=review["message_id"])
         assert "ditandai sudah ditinjau" in (await sari.next_reply())["text"]
         await bot.settled()
-        fresh = await NoticesRepo(svc.db.conn).get(notice.id or 0)
+        fresh = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert fresh is not None and not fresh.needs_review
-        assert await NoticesRepo(svc.db.conn).awaiting_review() == []
+        assert await NoticesRepo(svc.store.db.conn).awaiting_review() == []
 
 
 async def test_urgent_from_rt_coordinator_still_needs_approval(fake, tmp_path) -> None:
@@ -616,7 +616,7 @@ async def test_urgent_from_rt_coordinator_still_needs_approval(fake, tmp_path) -
             assert got(fake, uid, "Kebakaran") == []
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
         assert "Jenis: Mendesak" in review["text"]
-        (notice,) = await NoticesRepo(bot.services.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
         assert notice.status == "pending" and not notice.needs_review
 
 
@@ -650,7 +650,7 @@ async def test_once_at_a_typed_time_goes_out_only_when_due(fake, tmp_path, clock
         assert "Pengumuman dijadwalkan" in answer["text"]
         assert "Senin, 30 Nov 2026 07.00 WIB" in answer["text"]
         await bot.settled()
-        (notice,) = await NoticesRepo(svc.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(svc.store.db.conn).open_by("telegram:700")
         assert notice.next_run_at == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
         assert await bot.workers.scheduler.run_due() == []
         clock.advance(hours=15, minutes=59)  # 06.59 WIB: not yet
@@ -661,7 +661,7 @@ async def test_once_at_a_typed_time_goes_out_only_when_due(fake, tmp_path, clock
         assert len(await bot.workers.scheduler.run_due()) == 1
         await bot.outbox_idle()
         assert len(got(fake, 701, "sampah besar")) == 1
-        assert await NoticesRepo(svc.db.conn).open_by("telegram:700") == []
+        assert await NoticesRepo(svc.store.db.conn).open_by("telegram:700") == []
 
 
 async def _coordinator_with_resident(bot: RunningBot, fake: FakeBotAPI) -> FakeUser:
@@ -706,7 +706,7 @@ async def test_weekly_on_chosen_days(fake, tmp_path, clock) -> None:
         assert len(await bot.workers.scheduler.run_due()) == 1
         await bot.outbox_idle()
         assert len(got(fake, 701, "ronda malam")) == 1
-        (notice,) = await NoticesRepo(bot.services.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
         assert notice.status == "active"
         assert notice.next_run_at == datetime(2026, 12, 3, 0, 0, tzinfo=UTC)  # Thursday
         clock.advance(days=3)  # Thursday 07.01 WIB
@@ -737,7 +737,7 @@ async def test_monthly_on_a_typed_day(fake, tmp_path, clock) -> None:
         await ahmad.click("📨 Kirim")
         assert "Pengumuman dijadwalkan" in (await ahmad.next_reply())["text"]
         await bot.settled()
-        (notice,) = await NoticesRepo(bot.services.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
         assert notice.next_run_at == datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
         clock.advance(days=2, hours=4, minutes=31)  # 1 Dec, 19.31 WIB
         assert len(await bot.workers.scheduler.run_due()) == 1
@@ -776,7 +776,7 @@ async def test_pause_resume_and_cancel_from_my_notices(fake, tmp_path, clock) ->
         assert "dijadwalkan" in answer["text"]
         answer = await schedule_tomorrow(bot, ahmad, "Pemadaman listrik.")
         assert "dijadwalkan" in answer["text"]
-        weekly, once = await NoticesRepo(svc.db.conn).open_by("telegram:700")
+        weekly, once = await NoticesRepo(svc.store.db.conn).open_by("telegram:700")
         await ahmad.send("/siaran")
         home = await ahmad.next_reply()
         assert "📋 Pengumuman saya (2)" in ahmad.buttons(home)
@@ -817,7 +817,7 @@ async def test_pause_resume_and_cancel_from_my_notices(fake, tmp_path, clock) ->
         await bot.outbox_idle()
         assert len(got(fake, 701, "Senam pagi")) == 1
         assert got(fake, 701, "Pemadaman listrik") == []
-        cancelled = await NoticesRepo(svc.db.conn).get(once.id or 0)
+        cancelled = await NoticesRepo(svc.store.db.conn).get(once.id or 0)
         assert cancelled is not None and cancelled.status == "cancelled"
 
 
@@ -829,13 +829,13 @@ async def test_forged_cancel_of_someone_elses_notice_is_refused(fake, tmp_path, 
         await resident(svc, 710, RT01_RW02)
         await grant(svc, 710, "coordinator", RT01_RW02, "Pak Ujang")
         await schedule_tomorrow(bot, ahmad, "Pemadaman listrik.")
-        (notice,) = await NoticesRepo(svc.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(svc.store.db.conn).open_by("telegram:700")
         ujang = fake.user(710)
         for data in (f"bc:cancel!:{notice.id}", f"bc:pause:{notice.id}"):
             await ujang.click_data(data)
             assert "tidak ditemukan di daftar Anda" in (await ujang.next_reply())["text"]
         await bot.settled()
-        fresh = await NoticesRepo(svc.db.conn).get(notice.id or 0)
+        fresh = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert fresh is not None and fresh.status == "active"
         clock.advance(hours=16, minutes=1)
         assert len(await bot.workers.scheduler.run_due()) == 1
@@ -1021,12 +1021,12 @@ async def test_linked_group_gets_the_rt_notices_until_unlinked(fake, tmp_path) -
         answer = await in_group(fake, bot, 700, "/hubungkan")
         assert len(answer) == 1
         assert "Grup Warga RT 03 terhubung dengan RT 03 / RW 02" in answer[0]
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
         # ordinary chatter in the group: no answer, no record of the stranger
         assert await in_group(fake, bot, 701, "Siap Pak RT, terima kasih") == []
         assert await in_group(fake, bot, 999, "halo semua, ada yang jual gas?") == []
         assert await in_group(fake, bot, 999, "/siaran") == []
-        assert await PeopleRepo(svc.db.conn).get("telegram:999") is None
+        assert await PeopleRepo(svc.store.db.conn).get("telegram:999") is None
         await start_notice(ahmad, "Kerja bakti bersih got hari Minggu.")
         _, summary = await preview_now(ahmad)
         assert "Menjangkau: 2 orang + 1 grup RT" in summary["text"]
@@ -1039,7 +1039,7 @@ async def test_linked_group_gets_the_rt_notices_until_unlinked(fake, tmp_path) -
         assert len(got(fake, 701, "Kerja bakti bersih got")) == 1
         answer = await in_group(fake, bot, 700, "/putuskan")
         assert any("tidak lagi terhubung dengan RT 03 / RW 02" in t for t in answer), answer
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == []
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == []
         drain(ahmad)
         await send_now(ahmad, "Arisan ditunda minggu depan.")
         await bot.settled()
@@ -1059,19 +1059,19 @@ async def test_linking_a_group_is_refused_to_the_wrong_people(fake, tmp_path) ->
         assert len(answer) == 1 and "Hanya ketua/pengurus RT" in answer[0]
         answer = await in_group(fake, bot, 998, "/hubungkan")  # a stranger
         assert len(answer) == 1 and "Hanya ketua/pengurus RT" in answer[0]
-        assert await PeopleRepo(svc.db.conn).get("telegram:998") is None
+        assert await PeopleRepo(svc.store.db.conn).get("telegram:998") is None
         answer = await in_group(fake, bot, 700, "/hubungkan")  # coordinator, not an admin
         assert len(answer) == 1 and "Hanya admin grup" in answer[0]
         answer = await in_group(fake, bot, 800, "/hubungkan")  # an RW: which RT?
         assert len(answer) == 1 and "Anda mengurus beberapa RT" in answer[0]
         assert "/hubungkan 01" in answer[0]
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == []
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == []
         answer = await in_group(fake, bot, 800, "/hubungkan 03")
         assert len(answer) == 1 and "terhubung dengan RT 03 / RW 02" in answer[0]
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
         answer = await in_group(fake, bot, 701, "/putuskan")  # not a coordinator
         assert len(answer) == 1 and "Hanya ketua/pengurus RT" in answer[0]
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
         denied = [e for e in await audit(bot, "telegram:701") if e.outcome == "denied"]
         assert len(denied) == 2
         # in a private chat the group commands only explain where to use them

@@ -64,7 +64,7 @@ async def _ahmad(bot: RunningBot, fake, residents=(701, 702)) -> FakeUser:  # ty
 
 
 async def _rows(bot: RunningBot, run_id: int) -> dict[str, tuple[str, str | None]]:
-    async with bot.services.db.conn.execute(
+    async with bot.services.store.db.conn.execute(
             "SELECT address, status, reason FROM outbox WHERE kind = 'notice' AND ref_id = ?",
             (run_id,)) as cur:
         return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
@@ -105,7 +105,7 @@ async def test_urgent_skips_approval_only_when_sent_now(fake, tmp_path, clock) -
         assert "Pengumuman diajukan" in (await neneng.next_reply())["text"]
         await bot.settled()
         await bot.outbox_idle()
-        (scheduled,) = [n for n in await NoticesRepo(svc.db.conn).open_by("telegram:800")
+        (scheduled,) = [n for n in await NoticesRepo(svc.store.db.conn).open_by("telegram:800")
                         if n.repeat == "once"]
         assert scheduled.status == "pending" and not scheduled.needs_review
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
@@ -137,7 +137,7 @@ async def test_moderator_stops_an_unapproved_urgent_notice_going_out(fake, tmp_p
         await bot.settled()
         review = await reply_with(sari, "dikirim tanpa persetujuan")
         assert sari.buttons(review) == ["👁 Sudah ditinjau", "🗑 Batalkan"]
-        (notice,) = await NoticesRepo(svc.db.conn).open_by("telegram:800")  # going out
+        (notice,) = await NoticesRepo(svc.store.db.conn).open_by("telegram:800")  # going out
         await budi.click_data(f"bc:cancel!:{notice.id}")  # a resident's forged cancel
         assert NOT_YOURS in (await reply_with(budi, NOT_YOURS))["text"]
         await sari.click("🗑 Batalkan", message_id=review["message_id"])
@@ -163,7 +163,7 @@ async def test_scheduled_notice_of_a_revoked_author_is_cancelled(fake, tmp_path,
         at = clock.now() + timedelta(hours=1)
         notice = await create_notice(svc, 700, "Kerja bakti sore ini.", repeat="once",
                                      start_at=at, next_run_at=at)
-        await svc.db.write(lambda conn: RolesRepo(conn).revoke(
+        await svc.store.db.write(lambda conn: RolesRepo(conn).revoke(
             "telegram:700", Grant("coordinator", RT03)))
         clock.advance(hours=1, minutes=1)
         assert await bot.workers.scheduler.run_due() == []
@@ -172,9 +172,9 @@ async def test_scheduled_notice_of_a_revoked_author_is_cancelled(fake, tmp_path,
             assert got(fake, uid, "Kerja bakti sore") == [], texts_to(fake, uid)
         told = got(fake, 700, "dibatalkan karena Anda tidak lagi terdaftar")
         assert len(told) == 1, texts_to(fake, 700)
-        saved = await NoticesRepo(svc.db.conn).get(notice.id or 0)
+        saved = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert saved is not None and saved.status == "cancelled"
-        assert await NoticesRepo(svc.db.conn).runs_of(notice.id or 0) == []
+        assert await NoticesRepo(svc.store.db.conn).runs_of(notice.id or 0) == []
         assert [(e.action, e.target) for e in await audit(bot, "system")] == [
             ("notice.cancel", f"notice:{notice.id}")]
 
@@ -201,8 +201,8 @@ async def test_notice_approved_after_its_time_and_grace_is_missed(fake, tmp_path
         assert got(fake, 700, "disetujui moderator setelah waktunya lewat"), texts_to(fake, 700)
         for uid in (701, 702):
             assert got(fake, uid, "Fogging nyamuk") == [], texts_to(fake, uid)
-        assert await NoticesRepo(bot.services.db.conn).open_all() == []
-        async with bot.services.db.conn.execute("SELECT status FROM notice") as cur:
+        assert await NoticesRepo(bot.services.store.db.conn).open_all() == []
+        async with bot.services.store.db.conn.execute("SELECT status FROM notice") as cur:
             assert [r[0] for r in await cur.fetchall()] == ["missed"]
 
 
@@ -219,7 +219,7 @@ async def test_with_no_grace_a_job_a_few_seconds_late_still_sends(fake, tmp_path
         await drain_outbox(bot)
         for uid in (701, 702):
             assert len(got(fake, uid, "Posyandu jam 16.00")) == 1, texts_to(fake, uid)
-        saved = await NoticesRepo(bot.services.db.conn).get(notice.id or 0)
+        saved = await NoticesRepo(bot.services.store.db.conn).get(notice.id or 0)
         assert saved is not None and saved.status == "done"
 
 
@@ -244,7 +244,7 @@ async def test_moderator_cannot_approve_their_own_notice(fake, tmp_path) -> None
         await bot.settled()
         await bot.outbox_idle()
         assert got(fake, 701, "Lomba kebersihan") == []
-        (notice,) = await NoticesRepo(bot.services.db.conn).open_by("telegram:700")
+        (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
         assert notice.status == "pending"
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
         await sari.click("✅ Setujui", message_id=review["message_id"])
@@ -253,7 +253,7 @@ async def test_moderator_cannot_approve_their_own_notice(fake, tmp_path) -> None
         await bot.outbox_idle()
         for uid in (701, 702):
             assert len(got(fake, uid, "Lomba kebersihan")) == 1, texts_to(fake, uid)
-        approved = await NoticesRepo(bot.services.db.conn).get(notice.id or 0)
+        approved = await NoticesRepo(bot.services.store.db.conn).get(notice.id or 0)
         assert approved is not None and approved.decided_by == "telegram:900"
 
 
@@ -351,7 +351,7 @@ async def test_erased_author_is_signed_by_role_only_and_forgotten(fake, tmp_path
                          segment="all", category="regular", body="Arisan.", repeat="now",
                          status="rejected", created_at=now, updated_at=now, areas=(RT03,),
                          decided_by="telegram:700", decided_at=now, reason="Belum pasti.")
-        await svc.db.write(lambda conn: NoticesRepo(conn).create(decided))
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).create(decided))
         await bot.outbox_idle()
         drain(ahmad)
 
@@ -368,7 +368,7 @@ async def test_erased_author_is_signed_by_role_only_and_forgotten(fake, tmp_path
         shown = (await citra.next_reply())["text"]
         assert "Kerja bakti bersih got" in shown
         assert "Ketua RT 03 / RW 02" in shown and "Pak Ahmad" not in shown, shown
-        conn, old = svc.db.conn, "telegram:700"
+        conn, old = svc.store.db.conn, "telegram:700"
         async with conn.execute("SELECT COUNT(*) FROM notice WHERE author = ? OR decided_by = ? "
                                 "OR signature LIKE '%Pak Ahmad%'", (old, old)) as cur:
             assert (await cur.fetchone())[0] == 0
@@ -394,10 +394,10 @@ async def test_link_asks_which_rt_when_the_number_repeats_across_rws(fake, tmp_p
         answer = await in_group(fake, bot, 800, "/hubungkan 03")
         assert len(answer) == 1 and "Anda mengurus beberapa RT" in answer[0], answer
         assert "cimuncang-rw01-rt03" in answer[0] and "cimuncang-rw02-rt03" in answer[0]
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == []
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == []
         answer = await in_group(fake, bot, 800, "/hubungkan cimuncang-rw02-rt03")
         assert len(answer) == 1 and "terhubung dengan RT 03 / RW 02" in answer[0], answer
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(GROUP)) == [RT03]
 
 
 # --- 10. forged callback data -------------------------------------------------------------

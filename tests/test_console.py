@@ -32,7 +32,7 @@ async def test_console_onboarding_by_numbers(services: Services) -> None:
     assert "5M — Protokol Kesehatan" in out
     assert "Diperbarui 2026-11-29" in out
     assert "<b>" not in out and "**" not in out  # console text is plain
-    person = await PeopleRepo(services.db.conn).get("console:ani")
+    person = await PeopleRepo(services.store.db.conn).get("console:ani")
     assert person is not None and person.area_code == "cimuncang-rw02-rt03"
     assert person.consent_version is not None
 
@@ -70,7 +70,7 @@ async def test_a_failing_handler_answers_with_the_menu_and_commits_nothing_half_
     out = await chat(services, ["/darurat"], user="eve")
     assert "terjadi kesalahan di pihak kami" in out
     assert "[1] 📋 Info protokol kesehatan" in out
-    person = await PeopleRepo(services.db.conn).get("console:eve")
+    person = await PeopleRepo(services.store.db.conn).get("console:eve")
     assert person.area_code == "cimuncang-rw02-rt03"
 
 
@@ -81,7 +81,7 @@ async def test_console_coordinator_reaches_every_button_of_a_list(services: Serv
 
     await chat(services, ["2", "1", "1", "2", "3"], user="tom")  # English, RT 03 / RW 02
     now = services.clock.now()
-    await services.db.write(lambda conn: RolesRepo(conn).grant(
+    await services.store.db.write(lambda conn: RolesRepo(conn).grant(
         "console:tom", Grant("coordinator", "cimuncang-rw02-rt03"), "cli:test", now, "Tom"))
     # /broadcast, New notice, body, All residents, Regular, At a date and time, a time,
     # Submit; then My notices: the notice's own Cancel button is [1], before the footer's

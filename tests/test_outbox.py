@@ -21,6 +21,8 @@ import pytest
 from telegram import Bot
 
 from bot.app import open_services
+from bot.broadcasting.notices import fire, notify
+from bot.broadcasting.outbox import MAX_ATTEMPTS, Delivery, RateLimiter, Sender
 from bot.channels.http import AiohttpRequest
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_outbox import TelegramOutbox
@@ -28,8 +30,6 @@ from bot.clock import FakeClock
 from bot.context import Services
 from bot.core import Core
 from bot.events import say
-from bot.notices import fire, notify
-from bot.outbox import MAX_ATTEMPTS, Delivery, RateLimiter, Sender
 from db.repositories.notices import GroupLink, NoticesRepo
 from db.repositories.outbox import OutboxRepo, Outcome
 from db.repositories.people import PeopleRepo
@@ -121,7 +121,7 @@ def spy_failures(fake: FakeBotAPI) -> list[tuple[float, Any, int]]:
 
 async def rows_of(services: Services, run_id: int) -> dict[str, dict[str, Any]]:
     """The notice rows of a run by address."""
-    async with services.db.conn.execute(
+    async with services.store.db.conn.execute(
         "SELECT address, status, attempts, not_before, reason, deferred FROM outbox "
         "WHERE ref_id = ? AND kind = 'notice'", (run_id,)
     ) as cur:
@@ -281,10 +281,10 @@ async def test_a_person_who_blocked_the_bot_is_skipped_until_they_write_again(
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await neighbourhood(svc, residents)
-        blocker = await PeopleRepo(svc.db.conn).get("telegram:702")
+        blocker = await PeopleRepo(svc.store.db.conn).get("telegram:702")
         assert blocker is not None
         # a message to 702 that is not due yet: it must be stopped with the rest
-        later = await svc.db.write(lambda conn: OutboxRepo(conn).enqueue(
+        later = await svc.store.db.write(lambda conn: OutboxRepo(conn).enqueue(
             channel="telegram", address="702", person_id=blocker.id, lang="id", kind="text",
             payload={"text": {"key": "erase.nothing", "params": {}}},
             now=clock.now(), not_before=clock.now() + timedelta(minutes=10)))
@@ -295,9 +295,10 @@ async def test_a_person_who_blocked_the_bot_is_skipped_until_they_write_again(
         rows = await rows_of(svc, run.id)
         assert rows["702"]["status"] == "blocked"
         assert "blocked" in (rows["702"]["reason"] or "")
-        person = await PeopleRepo(svc.db.conn).get("telegram:702")
+        person = await PeopleRepo(svc.store.db.conn).get("telegram:702")
         assert person is not None and person.active is False
-        async with svc.db.conn.execute("SELECT status FROM outbox WHERE id = ?", (later,)) as cur:
+        async with svc.store.db.conn.execute("SELECT status FROM outbox WHERE id = ?",
+                                             (later,)) as cur:
             assert (await cur.fetchone())[0] == "blocked"
         report = report_of(fake, notice_id=1)
         assert "Memblokir bot: 1" in report and "Terkirim: 3 dari 4" in report, report
@@ -317,7 +318,7 @@ async def test_a_person_who_blocked_the_bot_is_skipped_until_they_write_again(
         await back.send("/menu")
         assert "Menu utama" in (await back.next_reply())["text"]
         await bot.settled()
-        person = await PeopleRepo(svc.db.conn).get("telegram:702")
+        person = await PeopleRepo(svc.store.db.conn).get("telegram:702")
         assert person is not None and person.active is True
         await fire_notice(svc, await create_notice(svc, AUTHOR, "Fogging nyamuk Jumat."))
         await drain(bot)
@@ -330,14 +331,14 @@ async def test_a_group_that_removed_the_bot_is_unlinked(fake, tmp_path, clock) -
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await neighbourhood(svc, [701])
-        await svc.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
             RT03, "telegram", str(group), "Warga RT 03", f"telegram:{AUTHOR}", clock.now())))
         fake.fail("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat",
                   chat_id=group)
         run = await fire_notice(svc, await create_notice(svc, AUTHOR, BODY))
         await drain(bot)
         assert (await rows_of(svc, run.id))[str(group)]["status"] == "blocked"
-        assert await NoticesRepo(svc.db.conn).linked_to("telegram", str(group)) == []
+        assert await NoticesRepo(svc.store.db.conn).linked_to("telegram", str(group)) == []
         assert "Memblokir bot: 1" in report_of(fake)
         run2 = await fire_notice(svc, await create_notice(svc, AUTHOR, "Posyandu hari Rabu."))
         await drain(bot)
@@ -455,12 +456,12 @@ async def test_two_notices_to_the_same_person_keep_the_per_chat_interval(fake, t
         second = await create_notice(svc, AUTHOR, "Posyandu hari Rabu.")
         now = clock.now()
 
-        async def both(conn):  # type: ignore[no-untyped-def]
-            await fire(svc, conn, first, now, now)
-            await fire(svc, conn, second, now, now)
+        async def both(tx):  # type: ignore[no-untyped-def]
+            await fire(svc, tx, first, now, now)
+            await fire(svc, tx, second, now, now)
 
         start = time.monotonic()
-        await svc.db.write(both)
+        await svc.store.write(both)
         svc.signals.outbox()
         await eventually(lambda: all(got(fake, u) and got(fake, u, "Posyandu")
                                      for u in (701, 702)), what="both notices")
@@ -489,7 +490,7 @@ async def test_posts_to_a_linked_group_are_spaced_by_the_group_rate(fake, tmp_pa
     async with running_bot(fake, tmp_path, clock=clock, **env) as bot:
         svc = bot.services
         await neighbourhood(svc, [701])
-        await svc.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).link_group(GroupLink(
             RT03, "telegram", str(group), "Warga RT 03", f"telegram:{AUTHOR}", clock.now())))
         start = time.monotonic()
         await fire_notice(svc, await create_notice(svc, AUTHOR, BODY))
@@ -636,15 +637,15 @@ async def test_rows_left_in_flight_by_a_dead_sender_are_sent_again_once(fake, tm
                                if i.address in ("701", "702")], now)
             return items
 
-        claimed = await svc.db.write(die_mid_run)
+        claimed = await svc.store.db.write(die_mid_run)
         assert len(claimed) == 8  # the progress message and 7 notices
-        statuses = await OutboxRepo(svc.db.conn).by_status("telegram")
+        statuses = await OutboxRepo(svc.store.db.conn).by_status("telegram")
         assert statuses == {"sent": 2, "sending": 6}
 
         channel = TelegramChannel.build(svc, Core(svc))
         async with channel.outbox() as transport, sender_on(svc, transport):
             async def drained() -> bool:
-                return await OutboxRepo(svc.db.conn).by_status("telegram") == {"sent": 8}
+                return await OutboxRepo(svc.store.db.conn).by_status("telegram") == {"sent": 8}
 
             await eventually(drained, what="the released rows to be sent")
         for uid in (701, 702):
@@ -674,12 +675,12 @@ async def test_a_clean_stop_mid_broadcast_loses_and_repeats_nothing(fake, tmp_pa
             await eventually(lambda: len(sends(fake)) >= 4, what="a few sends")
             sender.stop(grace=0.05)  # lets the send on the wire finish, starts no other
             await asyncio.wait_for(task, 5)
-        statuses = await OutboxRepo(svc.db.conn).by_status("telegram")
+        statuses = await OutboxRepo(svc.store.db.conn).by_status("telegram")
         assert "sending" not in statuses, statuses
         assert statuses.get("queued", 0) > 0, "everything went out before the stop"
         async with channel.outbox() as transport, sender_on(svc, transport):  # the next start
             async def drained() -> bool:
-                return await OutboxRepo(svc.db.conn).by_status("telegram") == {"sent": 12}
+                return await OutboxRepo(svc.store.db.conn).by_status("telegram") == {"sent": 12}
 
             await eventually(drained, what="the rest to be sent")
         for uid in [AUTHOR, *residents]:
@@ -697,7 +698,7 @@ async def test_erasure_removes_queued_notices_to_the_person(fake, tmp_path) -> N
         run = await fire_notice(svc, await create_notice(svc, AUTHOR, BODY))
         await drain(bot)
         assert set(await rows_of(svc, run.id)) == {"700", "701", "702"}  # held for the night
-        person = await PeopleRepo(svc.db.conn).get("telegram:702")
+        person = await PeopleRepo(svc.store.db.conn).get("telegram:702")
         assert person is not None
 
         leaving = fake.user(702)
@@ -707,7 +708,7 @@ async def test_erasure_removes_queued_notices_to_the_person(fake, tmp_path) -> N
         assert "sudah dihapus" in (await leaving.next_reply())["text"]
         await bot.settled()
         assert "702" not in await rows_of(svc, run.id)
-        async with svc.db.conn.execute(
+        async with svc.store.db.conn.execute(
                 "SELECT COUNT(*) FROM outbox WHERE person_id = ? OR address = '702'",
                 (person.id,)) as cur:
             assert (await cur.fetchone())[0] == 0
@@ -758,7 +759,7 @@ async def test_system_messages_reach_the_author_during_quiet_hours(fake, tmp_pat
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await neighbourhood(svc, [])
-        await svc.db.write(lambda conn: notify(conn, f"telegram:{AUTHOR}",
+        await svc.store.write(lambda tx: notify(tx, f"telegram:{AUTHOR}",
                                                say("erase.nothing"), clock.now()))
         svc.signals.outbox()
         await drain(bot)

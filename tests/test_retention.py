@@ -28,15 +28,15 @@ async def test_unconsented_people_and_old_inbox_rows_are_purged(services: Servic
     replies = await say(services, "agrees", "/start")
     replies = await say(services, "agrees", "1", replies[-1].payloads)  # Bahasa Indonesia
     await say(services, "agrees", "1", replies[-1].payloads)  # Setuju
-    await services.db.write(lambda conn: InboxRepo(conn).record(
+    await services.store.db.write(lambda conn: InboxRepo(conn).record(
         "telegram", [NewUpdate("1", "telegram:1", "{}")], clock.now()))
-    [item] = await InboxRepo(services.db.conn).pending("telegram")
-    await services.db.write(lambda conn: InboxRepo(conn).finish(item.id, clock.now()))
+    [item] = await InboxRepo(services.store.db.conn).pending("telegram")
+    await services.store.db.write(lambda conn: InboxRepo(conn).finish(item.id, clock.now()))
 
     clock.advance(days=6)
     assert await purge_expired(services) == (0, 0)
     clock.advance(days=25)  # 31 days: past both retentions (7 and 30 days)
     assert await purge_expired(services) == (1, 1)
-    people = PeopleRepo(services.db.conn)
+    people = PeopleRepo(services.store.db.conn)
     assert await people.get("console:declines") is None
     assert (await people.get("console:agrees")).consent_version is not None

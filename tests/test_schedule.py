@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import open_services
+from bot.broadcasting.notices import cancel, pause, quiet_hours, resume
+from bot.broadcasting.schedule import QuietHours, format_local, latest_missed, next_occurrence
 from bot.clock import FakeClock
-from bot.notices import cancel, pause, quiet_hours, resume
-from bot.schedule import QuietHours, format_local, latest_missed, next_occurrence
 from db.repositories.notices import NoticesRepo
 from tests.broadcast_helpers import RT03, create_notice, drain, fire_notice, grant, resident
 from tests.conftest import make_settings
@@ -201,7 +201,7 @@ async def test_recurring_notice_missed_while_down_is_reported_not_burst(fake, tm
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await drain(bot)
-        repo = NoticesRepo(svc.db.conn)
+        repo = NoticesRepo(svc.store.db.conn)
         assert await repo.runs_of(notice_id) == []
         for uid in (AUTHOR, 701, 702):
             assert got(fake, uid) == []
@@ -234,14 +234,14 @@ async def test_recurring_notice_missed_within_the_grace_runs_once_at_start(fake,
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await drain(bot)
-        runs = await NoticesRepo(svc.db.conn).runs_of(notice_id)
+        runs = await NoticesRepo(svc.store.db.conn).runs_of(notice_id)
         assert len(runs) == 1
         assert runs[0].planned_at == utc(2026, 12, 2, 0, 0)  # the latest 07:00, not the first
         for uid in (AUTHOR, 701, 702):
             assert len(got(fake, uid)) == 1, texts(fake, uid)
         assert "Rabu, 2 Des 2026" in got(fake, 701)[0]
         assert not any("terlewat" in t for t in texts(fake, AUTHOR))
-        notice = await NoticesRepo(svc.db.conn).get(notice_id)
+        notice = await NoticesRepo(svc.store.db.conn).get(notice_id)
         assert notice is not None and notice.next_run_at == utc(2026, 12, 3, 0, 0)
         assert bot.workers.scheduler.jobs() == {f"notice-{notice_id}": utc(2026, 12, 3, 0, 0)}
         assert await bot.workers.scheduler.run_due() == []  # nothing more is due
@@ -255,9 +255,9 @@ async def test_recurring_notice_whose_end_passed_while_down_is_finished(fake, tm
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await drain(bot)
-        notice = await NoticesRepo(svc.db.conn).get(notice_id)
+        notice = await NoticesRepo(svc.store.db.conn).get(notice_id)
         assert notice is not None and notice.status == "done" and notice.next_run_at is None
-        assert await NoticesRepo(svc.db.conn).runs_of(notice_id) == []
+        assert await NoticesRepo(svc.store.db.conn).runs_of(notice_id) == []
         told = [t for t in texts(fake, AUTHOR) if "terlewat" in t]
         assert len(told) == 1 and "Selasa, 1 Des 2026 07.00 WIB" in told[0], told
         assert bot.workers.scheduler.jobs() == {}
@@ -286,10 +286,10 @@ async def test_one_off_notice_missed_beyond_the_grace_is_marked_missed(fake, tmp
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await drain(bot)
-        notice = await NoticesRepo(svc.db.conn).get(notice_id)
+        notice = await NoticesRepo(svc.store.db.conn).get(notice_id)
         assert notice is not None
         assert notice.status == "missed" and notice.next_run_at is None
-        assert await NoticesRepo(svc.db.conn).runs_of(notice_id) == []
+        assert await NoticesRepo(svc.store.db.conn).runs_of(notice_id) == []
         for uid in (AUTHOR, 701, 702):
             assert got(fake, uid) == []
         told = [t for t in texts(fake, AUTHOR) if "tidak terkirim" in t]
@@ -305,9 +305,9 @@ async def test_one_off_notice_missed_within_the_grace_is_sent_at_start(fake, tmp
     async with running_bot(fake, tmp_path, clock=clock, **FAST) as bot:
         svc = bot.services
         await drain(bot)
-        notice = await NoticesRepo(svc.db.conn).get(notice_id)
+        notice = await NoticesRepo(svc.store.db.conn).get(notice_id)
         assert notice is not None and notice.status == "done"
-        runs = await NoticesRepo(svc.db.conn).runs_of(notice_id)
+        runs = await NoticesRepo(svc.store.db.conn).runs_of(notice_id)
         assert len(runs) == 1 and runs[0].planned_at == ONCE["start_at"]
         for uid in (AUTHOR, 701, 702):
             assert len(got(fake, uid)) == 1
@@ -344,11 +344,11 @@ async def test_a_scheduled_notice_goes_out_when_its_job_fires(fake, tmp_path) ->
 async def test_resuming_a_paused_recurring_notice_skips_what_passed(services, clock) -> None:
     await resident(services, AUTHOR, RT03)
     notice = await create_notice(services, AUTHOR, BODY, **DAILY)
-    await services.db.write(lambda conn: pause(services, conn, notice.id, clock.now()))
+    await services.store.write(lambda tx: pause(services, tx, notice.id, clock.now()))
     clock.advance(days=3)  # Wednesday 2 Dec 15:00 WIB
-    assert await NoticesRepo(services.db.conn).due(clock.now()) == []  # paused: not due
-    await services.db.write(lambda conn: resume(services, conn, notice.id, clock.now()))
-    saved = await NoticesRepo(services.db.conn).get(notice.id or 0)
+    assert await NoticesRepo(services.store.db.conn).due(clock.now()) == []  # paused: not due
+    await services.store.write(lambda tx: resume(services, tx, notice.id, clock.now()))
+    saved = await NoticesRepo(services.store.db.conn).get(notice.id or 0)
     assert saved is not None and saved.status == "active"
     assert saved.next_run_at == utc(2026, 12, 3, 0, 0)
 
@@ -357,10 +357,10 @@ async def test_resuming_a_one_off_notice_after_its_grace_marks_it_missed(service
                                                                          ) -> None:
     await resident(services, AUTHOR, RT03)
     notice = await create_notice(services, AUTHOR, BODY, **ONCE)
-    await services.db.write(lambda conn: pause(services, conn, notice.id, clock.now()))
+    await services.store.write(lambda tx: pause(services, tx, notice.id, clock.now()))
     clock.advance(hours=4)
-    await services.db.write(lambda conn: resume(services, conn, notice.id, clock.now()))
-    saved = await NoticesRepo(services.db.conn).get(notice.id or 0)
+    await services.store.write(lambda tx: resume(services, tx, notice.id, clock.now()))
+    saved = await NoticesRepo(services.store.db.conn).get(notice.id or 0)
     assert saved is not None and saved.status == "missed" and saved.next_run_at is None
 
 
@@ -374,13 +374,13 @@ async def test_cancelling_stops_the_rest_of_a_run_held_for_quiet_hours(fake, tmp
         notice = await create_notice(svc, AUTHOR, BODY)
         await fire_notice(svc, notice)
         await drain(bot)
-        _, stopped = await svc.db.write(
-            lambda conn: cancel(svc, conn, notice.id, clock.now()))
+        _, stopped = await svc.store.write(
+            lambda tx: cancel(svc, tx, notice.id, clock.now()))
         assert stopped == 3
         clock.advance(hours=8, minutes=1)
         await asyncio.sleep(0.3)
         await drain(bot)
         for uid in (AUTHOR, 701, 702):
             assert got(fake, uid) == []
-        saved = await NoticesRepo(svc.db.conn).get(notice.id or 0)
+        saved = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert saved is not None and saved.status == "cancelled"

@@ -50,7 +50,7 @@ async def test_newcomer_joins_by_invite_link_and_reads_a_topic(fake, tmp_path) -
         # every button press was answered, and the database says what the resident chose
         await bot.settled()
         assert len(ani.answered_callbacks) == 5
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:501")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:501")
         assert person.area_code == "cimuncang-rw02-rt03" and person.language == "id"
         assert person.consent_version is not None
 
@@ -80,7 +80,7 @@ async def test_newcomer_picks_kelurahan_rw_rt_by_buttons(fake, tmp_path) -> None
         done = await budi.next_reply()
         assert "You are registered with RT 04 / RW 01, Cimuncang" in done["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:502")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:502")
         assert person.area_code == "cimuncang-rw01-rt04" and person.language == "en"
 
         await budi.click("🚑 Emergency contacts")
@@ -114,7 +114,7 @@ async def test_changing_language_in_settings(fake, tmp_path) -> None:
         await citra.send("/menu")
         assert "Main menu" in (await citra.next_reply())["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:503")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:503")
         assert person.language == "en"
 
         await citra.send("/settings")
@@ -122,7 +122,7 @@ async def test_changing_language_in_settings(fake, tmp_path) -> None:
         await citra.click("🔕 Turn regular notices off")
         assert "Regular notices are off" in (await citra.next_reply())["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:503")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:503")
         assert person.notices_regular is False
 
 
@@ -135,7 +135,7 @@ async def test_hapusdata_erases_after_confirmation(fake, tmp_path) -> None:
         assert "tidak bisa dibatalkan" in confirm["text"]
         await dodi.click("Batal")
         assert "Data Anda tetap tersimpan" in (await dodi.next_reply())["text"]
-        assert await PeopleRepo(bot.services.db.conn).get("telegram:504") is not None
+        assert await PeopleRepo(bot.services.store.db.conn).get("telegram:504") is not None
 
         await dodi.send("/deletemydata")  # the English alias, same flow
         await dodi.next_reply()
@@ -143,8 +143,8 @@ async def test_hapusdata_erases_after_confirmation(fake, tmp_path) -> None:
         done = (await dodi.next_reply())["text"]
         assert "Data Anda sudah dihapus" in done and "RT tempat tinggal" in done
         await bot.settled()
-        assert await PeopleRepo(bot.services.db.conn).get("telegram:504") is None
-        async with bot.services.db.conn.execute(
+        assert await PeopleRepo(bot.services.store.db.conn).get("telegram:504") is None
+        async with bot.services.store.db.conn.execute(
             "SELECT COUNT(*) FROM inbox WHERE sender = 'telegram:504' OR payload LIKE '%504%'"
         ) as cur:
             assert (await cur.fetchone())[0] == 0
@@ -202,7 +202,7 @@ async def test_forged_area_button_cannot_place_a_person(fake, tmp_path) -> None:
         assert "Tombol itu sudah tidak berlaku" in reply[0]["text"]
         assert "Pilih bahasa" in reply[-1]["text"]  # asked the current question again
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:506")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:506")
         assert person.area_code is None and person.consent_version is None
 
 
@@ -233,7 +233,7 @@ async def test_restart_in_the_middle_of_onboarding_continues(fake, tmp_path) -> 
         reply = await hadi.next_reply()
         assert "Di kelurahan/desa mana Anda tinggal?" in reply["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:508")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:508")
         assert person.consent_version is not None and person.language == "id"
 
 
@@ -256,7 +256,7 @@ async def test_updates_recorded_but_not_handled_are_answered_after_a_crash(fake,
         await asyncio.sleep(0.3)  # time for any duplicate to show up
         for u in users:
             assert len(fake.messages_to(u.id)) == 1  # answered, exactly once
-        assert await InboxRepo(bot.services.db.conn).count("telegram", "pending") == 0
+        assert await InboxRepo(bot.services.store.db.conn).count("telegram", "pending") == 0
 
 
 async def test_one_persons_updates_are_handled_in_order(fake, tmp_path) -> None:
@@ -292,14 +292,14 @@ async def test_coordinator_gets_invite_links_only_for_own_rt(fake, tmp_path) -> 
         await joko.send("/undangan")
         assert "hanya untuk pengurus RT/RW" in (await joko.next_reply())["text"]
 
-        await bot.services.db.write(lambda conn: RolesRepo(conn).grant(
+        await bot.services.store.db.write(lambda conn: RolesRepo(conn).grant(
             "telegram:510", Grant("coordinator", "cimuncang-rw02-rt03"), "test",
             bot.services.clock.now()))
         await joko.send("/invite")
         text = (await joko.next_reply())["text"]
         assert f"https://t.me/{fake.bot_username}?start={INVITE_RW02_RT03}" in text
         assert text.count("https://t.me/") == 1  # not RT 01, 02, 04, 05 of the same RW
-        entries = await AuditRepo(bot.services.db.conn).recent(5)
+        entries = await AuditRepo(bot.services.store.db.conn).recent(5)
         assert [(e.action, e.outcome) for e in entries][:2] == [
             ("invite.view", "allowed"), ("invite.view", "denied")]
 
@@ -311,7 +311,7 @@ async def test_blocked_user_is_marked_inactive(fake, tmp_path) -> None:
         await lina.block_bot()
         await asyncio.sleep(0.5)
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:511")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:511")
         assert person.active is False
 
 
@@ -345,7 +345,7 @@ async def test_erase_confirmation_survives_odd_input_and_forgets_the_audit_trail
         done = (await nina.next_reply())["text"]
         assert "• ID akun chat dan pilihan bahasa\n• catatan persetujuan\n" in done
         await bot.settled()
-        async with bot.services.db.conn.execute(
+        async with bot.services.store.db.conn.execute(
             "SELECT COUNT(*) FROM audit_log WHERE actor = 'telegram:513'"
         ) as cur:
             assert (await cur.fetchone())[0] == 0  # ...and forgotten with the person
@@ -381,7 +381,7 @@ async def test_change_rt_in_settings_and_move_by_another_invite(fake, tmp_path) 
         await oki.click("Ya, pindah")
         assert "Sekarang Anda terdaftar di RT 01 / RW 01" in (await oki.next_reply())["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:514")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:514")
         assert person.area_code == "cimuncang-rw01-rt01"
 
 
@@ -396,7 +396,7 @@ async def test_not_now_then_join_later_from_the_menu(fake, tmp_path) -> None:
         declined = await put.next_reply()
         assert "Anda tetap bisa membaca info kesehatan" in declined["text"]
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:515")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:515")
         assert person.consent_version is None and person.area_code is None
 
         await put.click("📋 Info protokol kesehatan")  # still allowed without consent
@@ -417,8 +417,8 @@ async def test_an_outage_longer_than_the_retries_loses_nothing(fake, tmp_path) -
         reply = await quin.next_reply(timeout=20)
         assert "Pilih bahasa" in reply["text"]
         await bot.settled()
-        assert await InboxRepo(bot.services.db.conn).count("telegram", "done") == 1
-        assert await InboxRepo(bot.services.db.conn).count("telegram", "failed") == 0
+        assert await InboxRepo(bot.services.store.db.conn).count("telegram", "done") == 1
+        assert await InboxRepo(bot.services.store.db.conn).count("telegram", "failed") == 0
 
 
 async def test_a_refused_reply_does_not_block_the_conversation(fake, tmp_path) -> None:
@@ -427,7 +427,7 @@ async def test_a_refused_reply_does_not_block_the_conversation(fake, tmp_path) -
         fake.fail("sendMessage", 400, "Bad Request: message is too long", chat_id=517)
         await rudi.send("/start")
         await bot.settled()
-        person = await PeopleRepo(bot.services.db.conn).get("telegram:517")
+        person = await PeopleRepo(bot.services.store.db.conn).get("telegram:517")
         assert person is not None  # the state moved on although the reply was refused
         await rudi.send("/start")
         assert "Pilih bahasa" in (await rudi.next_reply())["text"]

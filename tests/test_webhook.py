@@ -70,7 +70,7 @@ async def test_wrong_or_missing_secret_is_refused_and_processes_nothing(webhook_
             assert resp.status == 403
     await asyncio.sleep(0.3)
     assert fake.calls_of("sendMessage") == []
-    async with services.db.conn.execute("SELECT COUNT(*) FROM inbox") as cur:
+    async with services.store.db.conn.execute("SELECT COUNT(*) FROM inbox") as cur:
         assert (await cur.fetchone())[0] == 0
 
 
@@ -87,4 +87,4 @@ async def test_right_secret_is_recorded_answered_and_deduplicated(webhook_bot) -
     assert "Kontak darurat" in (await user.next_reply())["text"]
     await asyncio.sleep(0.3)
     assert len(fake.messages_to(902)) == 1
-    assert await InboxRepo(services.db.conn).count("telegram", "done") == 1
+    assert await InboxRepo(services.store.db.conn).count("telegram", "done") == 1

@@ -11,9 +11,9 @@ import os
 import sys
 from typing import TextIO
 
+from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.core import Core
 from bot.events import Event, Kind, Reply
-from bot.outbox import Delivery, RateLimiter
 from bot.render import Renderer
 
 CHANNEL = "console"

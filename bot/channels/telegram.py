@@ -43,9 +43,7 @@ from bot.core import Core
 from bot.events import Event, Kind, Reply
 from bot.render import Renderer
 from bot.router import PUBLIC_COMMANDS
-from db.repositories.inbox import InboxItem, InboxRepo, NewUpdate
-from db.repositories.notices import NoticesRepo
-from db.repositories.people import PeopleRepo
+from db.repositories.inbox import InboxItem, NewUpdate
 
 log = logging.getLogger(__name__)
 
@@ -302,14 +300,14 @@ class TelegramChannel:
         rows = [NewUpdate(str(u["update_id"]), sender_of(u), json.dumps(u, ensure_ascii=False))
                 for u in updates if "update_id" in u]
         now = self.services.clock.now()
-        return await self.services.db.write(lambda conn: InboxRepo(conn).record(CHANNEL, rows,
+        return await self.services.store.write(lambda tx: tx.inbox.record(CHANNEL, rows,
                                                                                   now))
 
     async def _process(self, item: InboxItem) -> None:
         clock = self.services.clock
 
-        async def finish(conn: Any, error: str | None = None) -> None:
-            await InboxRepo(conn).finish(item.id, clock.now(), error)
+        async def finish(tx: Any, error: str | None = None) -> None:
+            await tx.inbox.finish(item.id, clock.now(), error)
 
         try:
             update = json.loads(item.payload)
@@ -319,13 +317,13 @@ class TelegramChannel:
                 membership = blocked_by(update)
                 if membership is not None:
                     identity, reachable = membership
-                    await self.services.db.write(
-                        lambda conn: PeopleRepo(conn).set_active(identity, reachable))
+                    await self.services.store.write(
+                        lambda tx: tx.people.set_active(identity, reachable))
                 group = removed_from_group(update)
                 if group is not None:
-                    await self.services.db.write(
-                        lambda conn: NoticesRepo(conn).unlink_group(CHANNEL, group))
-                await self.services.db.write(finish)
+                    await self.services.store.write(
+                        lambda tx: tx.notices.unlink_group(CHANNEL, group))
+                await self.services.store.write(finish)
                 return
             if event.group:
                 event = await self._check_group_admin(event)
@@ -346,7 +344,7 @@ class TelegramChannel:
         except Exception as exc:
             log.exception("update %s failed", item.external_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            await self.services.db.write(lambda conn: finish(conn, error))
+            await self.services.store.write(lambda tx: finish(tx, error))
 
     async def _check_group_admin(self, event: Event) -> Event:
         """Tell the core whether the sender of a group command administers that group."""
@@ -362,7 +360,7 @@ class TelegramChannel:
 
     async def resume_pending(self) -> int:
         """Hand every update left unfinished by a previous run to the dispatcher."""
-        items = await InboxRepo(self.services.db.conn).pending(CHANNEL)
+        items = await self.services.store.reads.inbox.pending(CHANNEL)
         # a webhook may have recorded them out of order; Telegram's update ids are in order
         items.sort(key=lambda it: int(it.external_id) if it.external_id.isdigit() else 0)
         for item in items:

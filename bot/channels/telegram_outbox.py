@@ -21,10 +21,10 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.channels.http import AiohttpRequest
 from bot.channels.telegram import CHANNEL, TelegramChannel, _seconds
 from bot.events import Reply
-from bot.outbox import Delivery, RateLimiter
 
 
 class TelegramOutbox:

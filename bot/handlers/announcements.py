@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import notices as svc
+from bot.broadcasting import notices as svc
 from bot.context import Context
 from bot.events import Reply, button, say
 from bot.handlers.menu import main_menu
-from db.repositories.notices import NoticesRepo
 
 DAYS = 30
 LATEST = 5
@@ -24,7 +23,7 @@ async def latest(ctx: Context) -> list[Reply]:
                                               [button("common.menu", "menu")]])]
     codes = [unit.code for unit in chain]
     since = ctx.services.clock.now() - timedelta(days=DAYS)
-    repo = NoticesRepo(ctx.services.db.conn)
+    repo = ctx.services.store.reads.notices
     volunteer = ctx.person.id is not None and await repo.is_volunteer(ctx.person.id)
     found = await repo.latest_for(codes, since, LATEST, volunteer)
     if not found:

@@ -26,16 +26,15 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import aiosqlite
-
-from bot import notices as svc
 from bot.areas import RT
 from bot.authz import Action, Role
+from bot.broadcasting import notices as svc
+from bot.broadcasting.schedule import DAY_NAMES, WEEKDAYS, format_date, format_local
 from bot.context import Context
 from bot.events import Button, Kind, Reply, Text, button, raw_button, say, t
 from bot.handlers.menu import main_menu
-from bot.schedule import DAY_NAMES, WEEKDAYS, format_date, format_local
-from db.repositories.notices import OPEN_STATUSES, Notice, NoticesRepo
+from db.repositories.notices import OPEN_STATUSES, Notice
+from db.store import Tx
 
 FLOW = "broadcast"
 TEXT_STEPS = {"body", "at", "monthday", "time", "end"}
@@ -63,15 +62,15 @@ async def home(ctx: Context) -> list[Reply]:
         await ctx.services.authz.authorize(ctx.person.identity, Action.BROADCAST_SEND,
                                            ctx.person.area_code)  # the refusal is audited
         return [main_menu(ctx, "broadcast.not_coordinator")]
-    conn = ctx.services.db.conn
+    tx = ctx.services.store.reads
     rows: list[list[Button]] = []
-    mine = await NoticesRepo(conn).open_by(ctx.person.identity)
+    mine = await tx.notices.open_by(ctx.person.identity)
     if scopes:
         rows.append([button("broadcast.new", "bc:new")])
         rows.append([button("broadcast.mine", "bc:list", n=len(mine))])
     waiting = 0
     if moderator:
-        waiting = len(await NoticesRepo(conn).awaiting_approval())
+        waiting = len(await tx.notices.awaiting_approval())
         rows.append([button("broadcast.to_review", "bc:review", n=waiting)])
     rows.append([button("common.menu", "menu")])
     return [say("broadcast.home", rows, coordinator=bool(scopes), moderator=moderator,
@@ -150,7 +149,7 @@ def _hm(value: time) -> str:
 
 
 def _zone(ctx: Context) -> str:
-    from bot.schedule import zone_name
+    from bot.broadcasting.schedule import zone_name
 
     return zone_name(ctx.services.settings.timezone, ctx.services.clock.now())
 
@@ -453,18 +452,18 @@ async def preview(ctx: Context) -> list[Reply]:
     """Show the notice exactly as residents will see it, its reach, and Send / Cancel."""
     ctx.conv.step = "preview"
     data, services = ctx.conv.data, ctx.services
-    conn = services.db.conn
+    tx = services.store.reads
     areas: list[str] = data.get("areas", [])
     scope = _scope_for(ctx, areas) or (areas[0] if areas else "")
-    notice = _draft(ctx, await svc.signature(services, conn, ctx.person.identity, scope))
+    notice = _draft(ctx, await svc.signature(services, tx, ctx.person.identity, scope))
     now = services.clock.now()
     first = svc.first_run(services, notice, now)
     if first is None:
         ctx.conv.step = "end"
         return [say("broadcast.no_occurrence"), prompt(ctx)]
     rts = svc.rt_codes(ctx.areas, areas)
-    reach, opted_out = await NoticesRepo(conn).reach(rts, notice.segment, notice.category)
-    groups = len(await NoticesRepo(conn).groups_for(rts)) if notice.segment == "all" else 0
+    reach, opted_out = await tx.notices.reach(rts, notice.segment, notice.category)
+    groups = len(await tx.notices.groups_for(rts)) if notice.segment == "all" else 0
     quiet = svc.quiet_hours(services)
     deferred = "" if notice.urgent or not quiet.active(first) else \
         format_local(quiet.ends_after(first), services.settings.timezone, ctx.lang)
@@ -508,36 +507,36 @@ async def submit(ctx: Context) -> list[Reply]:
             ctx.conv.clear()
             return [main_menu(ctx, "broadcast.outside_scope")]
     scope = _scope_for(ctx, areas) or areas[0]
-    signature = await svc.signature(services, services.db.conn, identity, scope)
+    signature = await svc.signature(services, services.store.reads, identity, scope)
     notice = _draft(ctx, signature)
     needs = svc.needs_approval(services, notice, _is_rw(ctx, scope))
     skipped = services.settings.broadcast.requires_approval and not needs
     now = services.clock.now()
     ctx.conv.clear()
 
-    async def write(conn: aiosqlite.Connection) -> None:
+    async def write(tx: Tx) -> None:
         notice.status = "pending" if needs else "active"
         notice.needs_review = skipped
-        await NoticesRepo(conn).create(notice)
-        await svc.record(conn, identity, "notice.submit", notice, now,
+        await tx.notices.create(notice)
+        await svc.record(tx, identity, "notice.submit", notice, now,
                          "urgent, sent without approval" if skipped else notice.status)
         if needs:
-            reach = await svc.reach_of(services, conn, notice)
-            for moderator in await svc.moderators(conn):
-                await svc.notify(conn, moderator, lambda lang: svc.review_replies(
+            reach = await svc.reach_of(services, tx, notice)
+            for moderator in await svc.moderators(tx):
+                await svc.notify(tx, moderator, lambda lang: svc.review_replies(
                     services, notice, reach, "broadcast.review", lang), now)
         else:
-            await svc.activate(services, conn, notice, now)
+            await svc.activate(services, tx, notice, now)
             if skipped:
-                reach = await svc.reach_of(services, conn, notice)
-                for moderator in await svc.moderators(conn):
-                    await svc.notify(conn, moderator, lambda lang: svc.review_replies(
+                reach = await svc.reach_of(services, tx, notice)
+                for moderator in await svc.moderators(tx):
+                    await svc.notify(tx, moderator, lambda lang: svc.review_replies(
                         services, notice, reach, "broadcast.review_after", lang), now)
 
     ctx.on_commit.append(write)
     ctx.wake.update({"outbox", "schedule"})
     if needs:
-        has_moderators = bool(await svc.moderators(services.db.conn))
+        has_moderators = bool(await svc.moderators(services.store.reads))
         return [main_menu(ctx, "broadcast.submitted", moderators=has_moderators)]
     key = "broadcast.sending" if notice.repeat == "now" else "broadcast.scheduled"
     return [main_menu(ctx, key, when=svc.when_text(services, notice, ctx.lang), review=skipped)]
@@ -550,7 +549,7 @@ async def list_mine(ctx: Context) -> list[Reply]:
     """List the coordinator's waiting, scheduled, recurring, paused and sending notices."""
     ctx.conv.clear()
     services = ctx.services
-    mine = await NoticesRepo(services.db.conn).open_by(ctx.person.identity)
+    mine = await services.store.reads.notices.open_by(ctx.person.identity)
     if not mine:
         return [main_menu(ctx, "broadcast.none_open")]
     replies = []
@@ -601,14 +600,14 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
     """Pause, resume or cancel a notice: the author's own; a moderator may cancel any."""
     services, identity = ctx.services, ctx.person.identity
     notice_id = parse_id(value)
-    notice = await NoticesRepo(services.db.conn).get(notice_id) if notice_id else None
+    notice = await services.store.reads.notices.get(notice_id) if notice_id else None
     if notice is None:
         return [main_menu(ctx, "broadcast.not_yours")]
     if notice.author != identity:
         if action not in {"cancel", "cancel!"} or not await services.authz.authorize(
                 identity, Action.CONTENT_APPROVE, detail=f"cancel notice {notice.id}"):
             return [main_menu(ctx, "broadcast.not_yours")]
-    sending = await NoticesRepo(services.db.conn).has_unfinished_run(notice.id or 0)
+    sending = await services.store.reads.notices.has_unfinished_run(notice.id or 0)
     if notice.status not in OPEN_STATUSES and not (action.startswith("cancel") and sending):
         return [main_menu(ctx, "broadcast.already_closed", id=notice.id,
                           status=status_text(notice))]
@@ -621,15 +620,15 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
     nid = notice.id or 0
     ctx.wake.add("schedule")
     if action in {"pause", "resume"}:
-        async def change(conn: aiosqlite.Connection) -> Notice | None:
+        async def change(tx: Tx) -> Notice | None:
             step = svc.pause if action == "pause" else svc.resume
-            changed = await step(services, conn, nid, now)
+            changed = await step(services, tx, nid, now)
             if changed is not None:
-                await svc.record(conn, identity, f"notice.{action}", changed, now,
+                await svc.record(tx, identity, f"notice.{action}", changed, now,
                                  changed.status)
             return changed
 
-        changed = await services.db.write(change)
+        changed = await services.store.write(change)
     if action == "pause":
         if changed is not None and changed.status == "paused":
             return [_item_reply(ctx, changed, "broadcast.paused")]
@@ -639,12 +638,12 @@ async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
         if changed is not None and changed.status == "missed":
             return [main_menu(ctx, "broadcast.resume_missed", id=nid)]
     elif action == "cancel!":
-        async def cancel(conn: aiosqlite.Connection) -> tuple[Notice | None, int]:
-            await svc.record(conn, identity, "notice.cancel", notice, now)
-            return await svc.cancel(services, conn, nid, now)
+        async def cancel(tx: Tx) -> tuple[Notice | None, int]:
+            await svc.record(tx, identity, "notice.cancel", notice, now)
+            return await svc.cancel(services, tx, nid, now)
 
-        _, stopped = await services.db.write(cancel)
+        _, stopped = await services.store.write(cancel)
         ctx.wake.add("outbox")
         return [main_menu(ctx, "broadcast.cancelled", id=nid, stopped=stopped)]
-    fresh = await NoticesRepo(services.db.conn).get(nid) or notice
+    fresh = await services.store.reads.notices.get(nid) or notice
     return [_item_reply(ctx, fresh)]

@@ -9,12 +9,12 @@ The sender must coordinate that RT (checked, with an audit row) and administer t
 
 from __future__ import annotations
 
-from bot import notices as svc
 from bot.areas import RT
 from bot.authz import Action
+from bot.broadcasting import notices as svc
 from bot.context import Context
 from bot.events import Reply, say
-from db.repositories.notices import GroupLink, NoticesRepo
+from db.repositories.notices import GroupLink
 
 
 def _rt_choices(ctx: Context, scopes: list[str]) -> list[RT]:
@@ -57,7 +57,7 @@ async def link(ctx: Context) -> list[Reply]:
         return [say("group.not_admin")]
     now = services.clock.now()
     group = GroupLink(rt.code, event.channel, event.address, event.group, identity, now)
-    await services.db.write(lambda conn: NoticesRepo(conn).link_group(group))
+    await services.store.write(lambda tx: tx.notices.link_group(group))
     return [say("group.linked", area=svc.area_label(ctx.areas, rt.code), title=event.group,
                 per_minute=services.settings.telegram.group_per_minute)]
 
@@ -66,7 +66,7 @@ async def unlink(ctx: Context) -> list[Reply]:
     """Stop posting notices in this group (its RT's coordinator, a group admin)."""
     event, services = ctx.event, ctx.services
     identity = ctx.person.identity
-    linked = await NoticesRepo(services.db.conn).linked_to(event.channel, event.address)
+    linked = await services.store.reads.notices.linked_to(event.channel, event.address)
     if not linked:
         return [say("group.not_linked")]
     allowed = not ctx.is_new and all([
@@ -77,6 +77,6 @@ async def unlink(ctx: Context) -> list[Reply]:
         return [say("group.not_coordinator")]
     if not event.group_admin:
         return [say("group.not_admin")]
-    await services.db.write(
-        lambda conn: NoticesRepo(conn).unlink_group(event.channel, event.address))
+    await services.store.write(
+        lambda tx: tx.notices.unlink_group(event.channel, event.address))
     return [say("group.unlinked", areas=svc.audience_label(ctx.areas, linked))]

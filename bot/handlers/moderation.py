@@ -8,15 +8,14 @@ went out without it.
 
 from __future__ import annotations
 
-import aiosqlite
-
-from bot import notices as svc
 from bot.authz import Action
+from bot.broadcasting import notices as svc
 from bot.context import Context
 from bot.events import Kind, Reply, button, say
 from bot.handlers.broadcast import parse_id, short, status_text
 from bot.handlers.menu import main_menu
-from db.repositories.notices import Notice, NoticesRepo
+from db.repositories.notices import Notice
+from db.store import Tx
 
 FLOW = "moderate"
 REASON_LIMIT = 500
@@ -33,17 +32,17 @@ async def queue(ctx: Context) -> list[Reply]:
     if not await _allowed(ctx, "*", "list"):
         return [main_menu(ctx, "broadcast.not_moderator")]
     services = ctx.services
-    conn = services.db.conn
-    waiting = await NoticesRepo(conn).awaiting_approval()
-    review = await NoticesRepo(conn).awaiting_review()
+    tx = services.store.reads
+    waiting = await tx.notices.awaiting_approval()
+    review = await tx.notices.awaiting_review()
     if not waiting and not review:
         return [main_menu(ctx, "broadcast.review_empty")]
     replies = []
     for notice in waiting[:10]:
-        reach = await svc.reach_of(services, conn, notice)
+        reach = await svc.reach_of(services, tx, notice)
         replies += svc.review_replies(services, notice, reach, "broadcast.review", ctx.lang)
     for notice in review[:10]:
-        reach = await svc.reach_of(services, conn, notice)
+        reach = await svc.reach_of(services, tx, notice)
         replies += svc.review_replies(services, notice, reach, "broadcast.review_after",
                                       ctx.lang)
     return replies
@@ -58,11 +57,11 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
                                        "seen": "review"}[action]):
         return [main_menu(ctx, "broadcast.not_moderator")]
     services = ctx.services
-    notice = await NoticesRepo(services.db.conn).get(parse_id(value) or 0)
+    notice = await services.store.reads.notices.get(parse_id(value) or 0)
     if notice is None:
         return [main_menu(ctx, "broadcast.not_found")]
     if action == "seen":
-        await services.db.write(lambda conn: _mark_reviewed(conn, notice, ctx.person.identity))
+        await services.store.write(lambda tx: _mark_reviewed(tx, notice, ctx.person.identity))
         return [main_menu(ctx, "broadcast.reviewed", id=notice.id)]
     if notice.status != "pending":
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
@@ -72,7 +71,7 @@ async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
     if action == "no":
         ctx.conv.go(FLOW, "reason", id=notice.id)
         return [reason_prompt(ctx)]
-    decided = await services.db.write(lambda conn: approve(ctx, conn, notice.id or 0))
+    decided = await services.store.write(lambda tx: approve(ctx, tx, notice.id or 0))
     if decided is None:
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
                           status=status_text(notice))]
@@ -89,28 +88,28 @@ def reason_prompt(ctx: Context) -> Reply:
                id=ctx.conv.data.get("id"))
 
 
-async def _mark_reviewed(conn: aiosqlite.Connection, notice: Notice, who: str) -> None:
-    fresh = await NoticesRepo(conn).get(notice.id or 0)
+async def _mark_reviewed(tx: Tx, notice: Notice, who: str) -> None:
+    fresh = await tx.notices.get(notice.id or 0)
     if fresh is not None and fresh.needs_review:
         fresh.needs_review = False
         fresh.decided_by = fresh.decided_by or who
-        await NoticesRepo(conn).save(fresh)
-        await svc.record(conn, who, "notice.review", fresh, fresh.updated_at)
+        await tx.notices.save(fresh)
+        await svc.record(tx, who, "notice.review", fresh, fresh.updated_at)
 
 
-async def approve(ctx: Context, conn: aiosqlite.Connection, notice_id: int) -> Notice | None:
+async def approve(ctx: Context, tx: Tx, notice_id: int) -> Notice | None:
     """Approve a pending notice (inside a write); None if someone decided first."""
     services = ctx.services
-    notice = await NoticesRepo(conn).get(notice_id)
+    notice = await tx.notices.get(notice_id)
     if notice is None or notice.status != "pending":
         return None
     now = services.clock.now()
     notice.decided_by, notice.decided_at = ctx.person.identity, now
-    await svc.activate(services, conn, notice, now)
-    await svc.record(conn, ctx.person.identity, "notice.approve", notice, now, notice.status)
+    await svc.activate(services, tx, notice, now)
+    await svc.record(tx, ctx.person.identity, "notice.approve", notice, now, notice.status)
     key = "broadcast.author_approved_missed" if notice.status == "missed" else \
         "broadcast.author_approved"
-    await svc.notify(conn, notice.author, lambda lang: say(
+    await svc.notify(tx, notice.author, lambda lang: say(
         key, id=notice.id, body=short(notice.body),
         when=svc.when_text(services, notice, lang)), now)
     return notice
@@ -129,24 +128,24 @@ async def on_text(ctx: Context) -> list[Reply]:
     if not await _allowed(ctx, str(notice_id), "reject"):
         return [main_menu(ctx, "broadcast.not_moderator")]
 
-    async def reject(conn: aiosqlite.Connection) -> Notice | None:
-        notice = await NoticesRepo(conn).get(notice_id)
+    async def reject(tx: Tx) -> Notice | None:
+        notice = await tx.notices.get(notice_id)
         if notice is None or notice.status != "pending":
             return None
         now = services.clock.now()
         notice.status, notice.reason = "rejected", reason
         notice.decided_by, notice.decided_at, notice.updated_at = ctx.person.identity, now, now
         notice.next_run_at = None
-        await NoticesRepo(conn).save(notice)
-        await svc.record(conn, ctx.person.identity, "notice.reject", notice, now, reason)
-        await svc.notify(conn, notice.author, say(
+        await tx.notices.save(notice)
+        await svc.record(tx, ctx.person.identity, "notice.reject", notice, now, reason)
+        await svc.notify(tx, notice.author, say(
             "broadcast.author_rejected", id=notice.id, body=short(notice.body),
             reason=reason), now)
         return notice
 
-    decided = await services.db.write(reject)
+    decided = await services.store.write(reject)
     if decided is None:
-        current = await NoticesRepo(services.db.conn).get(notice_id)
+        current = await services.store.reads.notices.get(notice_id)
         if current is None:
             return [main_menu(ctx, "broadcast.not_found")]
         return [main_menu(ctx, "broadcast.already_decided", id=notice_id,

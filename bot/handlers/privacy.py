@@ -9,17 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import aiosqlite
-
 from bot.context import Context
 from bot.events import Reply, button, say
 from bot.handlers.menu import main_menu
-from db.repositories.audit import AuditRepo
-from db.repositories.inbox import InboxRepo
-from db.repositories.notices import NoticesRepo
-from db.repositories.outbox import OutboxRepo
-from db.repositories.people import PeopleRepo
-from db.repositories.roles import RolesRepo
+from db.store import Tx
 
 FLOW = "erase"
 
@@ -36,7 +29,7 @@ async def ask(ctx: Context) -> list[Reply]:
 async def confirm_reply(ctx: Context) -> Reply:
     """The confirmation question, with buttons bound to this confirmation only."""
     nonce = ctx.conv.data["nonce"]
-    grants = await RolesRepo(ctx.services.db.conn).grants_of(ctx.person.identity)
+    grants = await ctx.services.store.reads.roles.grants_of(ctx.person.identity)
     return say("erase.confirm",
                [[button("erase.yes", f"del:yes:{nonce}"), button("erase.no", "del:no")]],
                has_roles=bool(grants))
@@ -59,19 +52,19 @@ async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
     had = {"language": ctx.person.language is not None, "consent": ctx.person.consented,
            "area": ctx.person.area_code is not None}
 
-    roles = len(await RolesRepo(ctx.services.db.conn).grants_of(identity))
+    roles = len(await ctx.services.store.reads.roles.grants_of(identity))
 
-    async def erase(conn: aiosqlite.Connection) -> None:
+    async def erase(tx: Tx) -> None:
         # runs in the same commit that marks this update done, after the reply went out,
         # so a crash in between repeats the confirmation instead of greeting a newcomer
         if ctx.person.id is not None:  # messages queued to them, and their volunteer record
-            await OutboxRepo(conn).forget_person(ctx.person.id)
-            await NoticesRepo(conn).forget_volunteer(ctx.person.id)
-        await NoticesRepo(conn).forget_author(identity, pseudonym(identity))
-        await PeopleRepo(conn).erase(identity)
-        await InboxRepo(conn).forget_sender(identity)
-        await RolesRepo(conn).revoke_all(identity)
-        await AuditRepo(conn).forget_actor(identity, pseudonym(identity))
+            await tx.outbox.forget_person(ctx.person.id)
+            await tx.notices.forget_volunteer(ctx.person.id)
+        await tx.notices.forget_author(identity, pseudonym(identity))
+        await tx.people.erase(identity)
+        await tx.inbox.forget_sender(identity)
+        await tx.roles.revoke_all(identity)
+        await tx.audit.forget_actor(identity, pseudonym(identity))
 
     ctx.on_commit.append(erase)
     ctx.erased = True

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.broadcasting.notices import compose, quiet_hours
 from bot.context import Services
 from bot.events import Reply, reply_from_json
-from bot.notices import compose, quiet_hours
-from db.repositories.notices import Notice, NoticesRepo
-from db.repositories.outbox import SYSTEM, OutboxItem, OutboxRepo, Outcome
-from db.repositories.people import PeopleRepo
+from db.repositories.notices import Notice
+from db.repositories.outbox import SYSTEM, OutboxItem, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +151,7 @@ class Sender:
     async def run(self) -> None:
         """Release rows a previous run left in flight, then send until stopped."""
         channel = self.transport.channel
-        released = await self.services.db.write(lambda conn: OutboxRepo(conn).release(channel))
+        released = await self.services.store.write(lambda tx: tx.outbox.release(channel))
         if released:
             log.info("%s outbox: %d messages were in flight at the last stop; sending again",
                      channel, released)
@@ -166,7 +165,7 @@ class Sender:
                     await self._any_task_done()
                     continue
                 self._wakeup.clear()  # before looking: a wake-up from now on is not lost
-                due = await OutboxRepo(self.services.db.conn).next_due(channel)
+                due = await self.services.store.reads.outbox.next_due(channel)
                 if due is None or due > self.services.clock.now():
                     await self._idle(due)  # nothing to claim: no write, no fsync
                     continue
@@ -193,13 +192,13 @@ class Sender:
         quiet = qh.active(now)
         channel = self.transport.channel
 
-        async def claim(conn):  # type: ignore[no-untyped-def]
-            repo = OutboxRepo(conn)
+        async def claim(tx):  # type: ignore[no-untyped-def]
+            repo = tx.outbox
             if quiet:
                 await repo.defer_quiet(channel, now, qh.ends_after(now))
             return await repo.claim(channel, self.worker, now, limit, quiet)
 
-        return await self.services.db.write(claim)
+        return await self.services.store.write(claim)
 
     async def _idle(self, due: datetime | None) -> None:
         """Wait for new rows (a wake-up), the next due row, or the poll interval."""
@@ -293,9 +292,9 @@ class Sender:
             return reply_from_json(item.payload) if item.payload else None
         run_id = item.ref_id or 0
         if run_id not in self._notices:
-            conn = self.services.db.conn
-            run = await NoticesRepo(conn).run(run_id)
-            notice = await NoticesRepo(conn).get(run.notice_id) if run else None
+            tx = self.services.store.reads
+            run = await tx.notices.run(run_id)
+            notice = await tx.notices.get(run.notice_id) if run else None
             self._notices[run_id] = (notice, run.started_at) if run and notice else None
             while len(self._notices) > 64:
                 self._notices.popitem(last=False)
@@ -316,7 +315,7 @@ class Sender:
             if loop.time() - checked >= self.cancel_check_every and self._notices:
                 checked = loop.time()
                 with contextlib.suppress(Exception):  # checked again next time
-                    self._cancelled = await OutboxRepo(self.services.db.conn).cancelled_runs(
+                    self._cancelled = await self.services.store.reads.outbox.cancelled_runs(
                         list(self._notices))
 
     async def flush(self) -> None:
@@ -329,21 +328,21 @@ class Sender:
         channel = self.transport.channel
         now = self.services.clock.now()
 
-        async def record(conn):  # type: ignore[no-untyped-def]
-            outbox = OutboxRepo(conn)
+        async def record(tx):  # type: ignore[no-untyped-def]
+            outbox = tx.outbox
             for old, new in moved:
-                await NoticesRepo(conn).readdress_group(channel, old, new)
+                await tx.notices.readdress_group(channel, old, new)
                 await outbox.readdress(channel, old, new)
             await outbox.record(results, now)
             for item in blocked:
                 await outbox.stop_to(item.address, channel, "blocked", now)
                 if item.person_id is not None:
-                    await PeopleRepo(conn).deactivate(item.person_id)
+                    await tx.people.deactivate(item.person_id)
                 else:  # the bot was removed from a linked group
-                    await NoticesRepo(conn).unlink_group(channel, item.address)
+                    await tx.notices.unlink_group(channel, item.address)
 
         try:
-            await self.services.db.write(record)
+            await self.services.store.write(record)
         except Exception:  # keep them and try again at the next flush
             log.exception("could not record %d outbox outcomes; retrying", len(results))
             self._results[:0], self._blocked[:0], self._moved[:0] = results, blocked, moved
@@ -365,8 +364,8 @@ class Sender:
         with contextlib.suppress(Exception):
             await self.flush()
             channel, worker = self.transport.channel, self.worker
-            await self.services.db.write(
-                lambda conn: OutboxRepo(conn).release(channel, worker=worker))
+            await self.services.store.write(
+                lambda tx: tx.outbox.release(channel, worker=worker))
 
     def stop(self, grace: float = 5.0) -> None:
         """Stop claiming; ``run`` lets claimed messages go for up to ``grace`` seconds, then

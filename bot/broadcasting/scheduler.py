@@ -17,9 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.broadcasting.notices import run_due
 from bot.context import Services
-from bot.notices import run_due
-from db.repositories.notices import NoticesRepo, Run
+from db.repositories.notices import Run
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class NoticeScheduler:
 
     async def sync(self) -> None:
         """Make the APScheduler jobs match the notices scheduled in the database."""
-        scheduled = await NoticesRepo(self.services.db.conn).scheduled()
+        scheduled = await self.services.store.reads.notices.scheduled()
         wanted = {f"notice-{n.id}": n.next_run_at for n in scheduled if n.next_run_at}
         for job in self.aps.get_jobs():
             if job.id.startswith("notice-") and job.id not in wanted:
@@ -81,9 +81,9 @@ class NoticeScheduler:
         """Start every notice due by the clock (one at a time)."""
         async with self._lock:
             now = self.services.clock.now()
-            if not await NoticesRepo(self.services.db.conn).due(now):
+            if not await self.services.store.reads.notices.due(now):
                 return []  # the usual case for the minute sweep: no write at all
-            runs = await self.services.db.write(lambda conn: run_due(self.services, conn, now))
+            runs = await self.services.store.write(lambda tx: run_due(self.services, tx, now))
         if runs:
             log.info("started %d scheduled notices", len(runs))
         self.services.signals.outbox()

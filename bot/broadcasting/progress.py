@@ -13,14 +13,14 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
+from bot.broadcasting.notices import notify, whatsapp_copy
+from bot.broadcasting.outbox import Transport
+from bot.broadcasting.schedule import format_local
 from bot.context import Services
 from bot.events import say
-from bot.notices import notify, whatsapp_copy
-from bot.outbox import Transport
 from bot.render import Renderer
-from bot.schedule import format_local
-from db.repositories.notices import NoticesRepo, Run
-from db.repositories.outbox import SYSTEM, OutboxRepo, RunCounts
+from db.repositories.notices import Run
+from db.repositories.outbox import SYSTEM, RunCounts
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,12 @@ class Reporter:
             await self._pass()
 
     async def _pass(self) -> None:
-        conn = self.services.db.conn
-        for run in await NoticesRepo(conn).unfinished_runs():
-            counts = await OutboxRepo(conn).counts(run.id)
+        tx = self.services.store.reads
+        for run in await tx.notices.unfinished_runs():
+            counts = await tx.outbox.counts(run.id)
             in_hand = counts.queued - counts.deferred + counts.sending
             if in_hand == 0:
-                if await OutboxRepo(conn).progress_pending(run.id):
+                if await tx.outbox.progress_pending(run.id):
                     continue  # report once the progress message exists, so it can be closed
                 level = 2 if counts.queued == 0 else 1
                 if level > run.reported:
@@ -76,7 +76,7 @@ class Reporter:
                 await self._edit(run, counts)
 
     async def _edit(self, run: Run, counts: RunCounts, final: bool = False) -> None:
-        found = await OutboxRepo(self.services.db.conn).progress_message(run.id)
+        found = await self.services.store.reads.outbox.progress_message(run.id)
         if found is None:
             return
         transport = self.transports.get(found.channel)
@@ -99,13 +99,13 @@ class Reporter:
     async def _report(self, run: Run, counts: RunCounts, level: int) -> None:
         services = self.services
         now = services.clock.now()
-        notice = await NoticesRepo(services.db.conn).get(run.notice_id)
+        notice = await services.store.reads.notices.get(run.notice_id)
         await self._edit(run, counts, final=True)
         figures = {"delivered": counts.sent, "failed": counts.failed,
                    "blocked": counts.blocked, "skipped": counts.skipped + counts.cancelled}
 
-        async def write(conn):  # type: ignore[no-untyped-def]
-            await NoticesRepo(conn).mark_reported(run.id, level, figures,
+        async def write(tx):  # type: ignore[no-untyped-def]
+            await tx.notices.mark_reported(run.id, level, figures,
                                                   now if level == 2 else None)
             if notice is None:
                 return
@@ -113,24 +113,24 @@ class Reporter:
             if run.reported == 0:
                 until = ""
                 if counts.deferred:
-                    next_due = await OutboxRepo(conn).next_due_of_run(run.id)
+                    next_due = await tx.outbox.next_due_of_run(run.id)
                     until = format_local(next_due, services.settings.timezone, lang) \
                         if next_due else ""
-                await notify(conn, notice.author, say(
+                await notify(tx, notice.author, say(
                     "broadcast.report", id=notice.id, total=counts.total,
                     delivered=counts.sent, failed=counts.failed, blocked=counts.blocked,
                     opted_out=counts.skipped, cancelled=counts.cancelled,
                     deferred=counts.deferred, until=until), now)
-                await notify(conn, notice.author, say(
+                await notify(tx, notice.author, say(
                     "broadcast.whatsapp_copy", copy=whatsapp_copy(
                         services, self.whatsapp, notice, lang, run.started_at)), now)
             else:
-                await notify(conn, notice.author, say(
+                await notify(tx, notice.author, say(
                     "broadcast.report_deferred", id=notice.id, delivered=counts.sent,
                     failed=counts.failed, blocked=counts.blocked, total=counts.total,
                     cancelled=counts.cancelled), now)
 
-        await services.db.write(write)
+        await services.store.write(write)
         services.signals.outbox()
         self._shown.pop(run.id, None)
         self._edited.pop(run.id, None)

@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.areas import RT, RW, Areas, Kelurahan
 from bot.authz import Action, decide
+from bot.broadcasting.schedule import (
+    QuietHours,
+    format_date,
+    format_local,
+    latest_missed,
+    next_occurrence,
+)
 from bot.context import Services
 from bot.events import Media, Reply, Text, button, reply_to_json, say, t
 from bot.render import Renderer
-from bot.schedule import QuietHours, format_date, format_local, latest_missed, next_occurrence
-from db.repositories.audit import AuditEntry, AuditRepo
-from db.repositories.notices import OPEN_STATUSES, Notice, NoticesRepo, Run
-from db.repositories.outbox import SYSTEM, OutboxRepo
-from db.repositories.people import PeopleRepo
-from db.repositories.roles import RolesRepo
+from db.repositories.audit import AuditEntry
+from db.repositories.notices import OPEN_STATUSES, Notice, Run
+from db.repositories.outbox import SYSTEM
+from db.store import Tx
 
 CAPTION_LIMIT = 1024  # Telegram's caption limit; longer notices with media are refused
 TEXT_LIMIT = 3500  # leaves room for the signature within Telegram's 4096
@@ -60,7 +63,7 @@ def audience_label(areas: Areas, codes: tuple[str, ...] | list[str]) -> str:
     return ", ".join(area_label(areas, c) for c in codes)
 
 
-async def signature(services: Services, conn: aiosqlite.Connection, identity: str,
+async def signature(services: Services, tx: Tx, identity: str,
                     scope: str) -> str:
     """"Ketua RT 03 / RW 02 — Pak Ahmad": the role over ``scope`` and the grant's name."""
     unit = services.areas.get(scope)
@@ -68,7 +71,7 @@ async def signature(services: Services, conn: aiosqlite.Connection, identity: st
         title = f"Ketua {area_label(services.areas, scope)}"
     else:
         title = services.settings.deployment_name
-    name = await RolesRepo(conn).display_name(identity)
+    name = await tx.roles.display_name(identity)
     return f"{title} — {name}" if name else title
 
 
@@ -87,10 +90,10 @@ def whatsapp_copy(services: Services, renderer: Renderer, notice: Notice, lang: 
     return renderer.render(compose(services, notice, lang, sent_at).text, lang)
 
 
-async def record(conn: aiosqlite.Connection, actor: str, action: str, notice: Notice,
+async def record(tx: Tx, actor: str, action: str, notice: Notice,
                  now: datetime, detail: str = "") -> None:
     """Write a decision about a notice to the audit log (in the same commit as the decision)."""
-    await AuditRepo(conn).add(AuditEntry(at=now, actor=actor, action=action,
+    await tx.audit.add(AuditEntry(at=now, actor=actor, action=action,
                                          target=f"notice:{notice.id}", outcome="done",
                                          detail=detail))
 
@@ -98,26 +101,26 @@ async def record(conn: aiosqlite.Connection, actor: str, action: str, notice: No
 # --- messages to people by identity ----------------------------------------------------------
 
 
-async def notify(conn: aiosqlite.Connection, identity: str,
+async def notify(tx: Tx, identity: str,
                  reply: Reply | Callable[[str], Reply | list[Reply]], now: datetime,
                  kind: str = "text", ref_id: int | None = None) -> bool:
     """Queue ``reply`` to a person; a callable gets their language and may return several
     replies. False if the person is not known or cannot be reached."""
-    person = await PeopleRepo(conn).get(identity)
+    person = await tx.people.get(identity)
     if person is None or not person.active:
         return False
     lang = person.language or "id"
     built = reply(lang) if callable(reply) else reply
     for one in built if isinstance(built, list) else [built]:
-        await OutboxRepo(conn).enqueue(
+        await tx.outbox.enqueue(
             channel=person.channel, address=person.address, person_id=person.id, lang=lang,
             kind=kind, ref_id=ref_id, payload=reply_to_json(one), priority=SYSTEM, now=now)
     return True
 
 
-async def moderators(conn: aiosqlite.Connection) -> list[str]:
+async def moderators(tx: Tx) -> list[str]:
     """Who reviews notices: the moderators, or the admins when there are none."""
-    roles = RolesRepo(conn)
+    roles = tx.roles
     return await roles.holders("moderator") or await roles.holders("admin")
 
 
@@ -155,8 +158,8 @@ def when_text(services: Services, notice: Notice, lang: str) -> Text:
              until=format_date(notice.end_date, lang) if notice.end_date else "")
 
 
-async def reach_of(services: Services, conn: aiosqlite.Connection, notice: Notice) -> int:
-    reach, _ = await NoticesRepo(conn).reach(rt_codes(services.areas, notice.areas),
+async def reach_of(services: Services, tx: Tx, notice: Notice) -> int:
+    reach, _ = await tx.notices.reach(rt_codes(services.areas, notice.areas),
                                              notice.segment, notice.category)
     return reach
 
@@ -185,7 +188,7 @@ def needs_approval(services: Services, notice: Notice, scope_is_rw: bool) -> boo
                 and notice.repeat == "now")
 
 
-async def activate(services: Services, conn: aiosqlite.Connection, notice: Notice,
+async def activate(services: Services, tx: Tx, notice: Notice,
                    now: datetime) -> Run | None:
     """Make an approved notice live: start it now if due, else leave it to the scheduler.
 
@@ -197,9 +200,9 @@ async def activate(services: Services, conn: aiosqlite.Connection, notice: Notic
         notice.status = "done"
     elif notice.repeat == "once" and now - notice.next_run_at > grace(services):
         notice.status, notice.next_run_at = "missed", None
-    await NoticesRepo(conn).save(notice)
+    await tx.notices.save(notice)
     if notice.next_run_at is not None and notice.next_run_at <= now:
-        return await fire(services, conn, notice, notice.next_run_at, now)
+        return await fire(services, tx, notice, notice.next_run_at, now)
     return None
 
 
@@ -209,33 +212,33 @@ def grace(services: Services) -> timedelta:
     return max(services.settings.broadcast.missed_grace, timedelta(minutes=1))
 
 
-async def still_allowed(services: Services, conn: aiosqlite.Connection, notice: Notice
+async def still_allowed(services: Services, tx: Tx, notice: Notice
                         ) -> bool:
     """Whether the author may still send to every area of the notice (grants can be revoked
     between scheduling and sending)."""
-    grants = await RolesRepo(conn).grants_of(notice.author)
+    grants = await tx.roles.grants_of(notice.author)
     return all(decide(grants, Action.BROADCAST_SEND, code, services.areas).allowed
                for code in notice.areas)
 
 
-async def fire(services: Services, conn: aiosqlite.Connection, notice: Notice,
+async def fire(services: Services, tx: Tx, notice: Notice,
                planned_at: datetime, now: datetime) -> Run | None:
     """Start one occurrence: fan out to the outbox, open the author's progress message and
     move the notice to its next occurrence (or finish it). A notice whose author no longer
     coordinates its areas is cancelled instead (None)."""
-    repo = NoticesRepo(conn)
-    if not await still_allowed(services, conn, notice):
+    repo = tx.notices
+    if not await still_allowed(services, tx, notice):
         notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
         await repo.save(notice)
-        await record(conn, "system", "notice.cancel", notice, now,
+        await record(tx, "system", "notice.cancel", notice, now,
                      "the author no longer coordinates its audience")
-        await notify(conn, notice.author, say("broadcast.author_revoked", id=notice.id), now)
+        await notify(tx, notice.author, say("broadcast.author_revoked", id=notice.id), now)
         return None
     qh = quiet_hours(services)
     quiet_until = qh.ends_after(now) if qh.active(now) else None
     run = await repo.start_run(notice, rt_codes(services.areas, notice.areas), planned_at, now,
                                services.settings.default_language, quiet_until)
-    await notify(conn, notice.author, say("broadcast.progress", id=notice.id, sent=0,
+    await notify(tx, notice.author, say("broadcast.progress", id=notice.id, sent=0,
                                           total=run.total), now, kind="progress", ref_id=run.id)
     if notice.recurring:
         notice.next_run_at = next_occurrence(
@@ -251,10 +254,10 @@ async def fire(services: Services, conn: aiosqlite.Connection, notice: Notice,
     return run
 
 
-async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
+async def run_due(services: Services, tx: Tx, now: datetime
                   ) -> list[Run]:
     """Start every notice that is due; report missed ones instead of bursting them."""
-    repo = NoticesRepo(conn)
+    repo = tx.notices
     late_ok = grace(services)
     tz = services.settings.timezone
     runs: list[Run] = []
@@ -266,7 +269,7 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
                                    weekdays=notice.weekdays, month_day=notice.month_day,
                                    end_date=notice.end_date)
             if now - latest <= late_ok:
-                run = await fire(services, conn, notice, latest, now)
+                run = await fire(services, tx, notice, latest, now)
                 runs += [run] if run else []
                 continue
             notice.next_run_at = next_occurrence(
@@ -275,55 +278,55 @@ async def run_due(services: Services, conn: aiosqlite.Connection, now: datetime
             notice.status = "active" if notice.next_run_at else "done"
             notice.updated_at = now
             await repo.save(notice)
-            await notify(conn, notice.author, say(
+            await notify(tx, notice.author, say(
                 "broadcast.missed_recurring", id=notice.id,
                 at=format_local(latest, tz, notice.author_lang),
                 next=format_local(notice.next_run_at, tz, notice.author_lang)
                 if notice.next_run_at else "-"), now)
         elif now - planned <= late_ok:
-            run = await fire(services, conn, notice, planned, now)
+            run = await fire(services, tx, notice, planned, now)
             runs += [run] if run else []
         else:
             notice.status, notice.next_run_at, notice.updated_at = "missed", None, now
             await repo.save(notice)
-            await notify(conn, notice.author, say(
+            await notify(tx, notice.author, say(
                 "broadcast.missed_once", id=notice.id,
                 at=format_local(planned, tz, notice.author_lang)), now)
     return runs
 
 
-async def cancel(services: Services, conn: aiosqlite.Connection, notice_id: int,
+async def cancel(services: Services, tx: Tx, notice_id: int,
                  now: datetime) -> tuple[Notice | None, int]:
     """Cancel a notice: no more occurrences, and nothing more of a run in progress.
     Returns the notice as it now is and how many queued messages were stopped."""
-    notice = await NoticesRepo(conn).get(notice_id)  # read inside the write: never stale
+    notice = await tx.notices.get(notice_id)  # read inside the write: never stale
     if notice is None:
         return None, 0
     stopped = 0
-    for run in await NoticesRepo(conn).runs_of(notice_id):
+    for run in await tx.notices.runs_of(notice_id):
         if run.reported < 2:
-            stopped += await OutboxRepo(conn).cancel_run(run.id, now)
+            stopped += await tx.outbox.cancel_run(run.id, now)
     if notice.status in OPEN_STATUSES or stopped:
         notice.status, notice.next_run_at, notice.updated_at = "cancelled", None, now
-        await NoticesRepo(conn).save(notice)
+        await tx.notices.save(notice)
     return notice, stopped
 
 
-async def pause(services: Services, conn: aiosqlite.Connection, notice_id: int,
+async def pause(services: Services, tx: Tx, notice_id: int,
                 now: datetime) -> Notice | None:
     """Stop further occurrences until resumed (a run already going out is not held)."""
-    notice = await NoticesRepo(conn).get(notice_id)
+    notice = await tx.notices.get(notice_id)
     if notice is not None and notice.status == "active":
         notice.status, notice.updated_at = "paused", now
-        await NoticesRepo(conn).save(notice)
+        await tx.notices.save(notice)
     return notice
 
 
-async def resume(services: Services, conn: aiosqlite.Connection, notice_id: int,
+async def resume(services: Services, tx: Tx, notice_id: int,
                  now: datetime) -> Notice | None:
     """Resume a paused notice from its next occurrence after now (missed ones are skipped;
     a one-off notice whose time passed too long ago is marked missed)."""
-    notice = await NoticesRepo(conn).get(notice_id)
+    notice = await tx.notices.get(notice_id)
     if notice is None or notice.status != "paused":
         return notice
     notice.status, notice.updated_at = "active", now
@@ -336,5 +339,5 @@ async def resume(services: Services, conn: aiosqlite.Connection, notice_id: int,
             notice.status = "done"
     elif notice.next_run_at is not None and now - notice.next_run_at > grace(services):
         notice.status, notice.next_run_at = "missed", None
-    await NoticesRepo(conn).save(notice)
+    await tx.notices.save(notice)
     return notice
