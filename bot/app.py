@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.areas import load_areas
 from bot.authz import Authorizer
+from bot.channels.traits import CONSOLE, ChannelTraits, telegram_traits
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
@@ -35,6 +36,14 @@ class Workers:
     reporter: Reporter
 
 
+def configured_channels(settings: Settings) -> dict[str, ChannelTraits]:
+    """The traits of every channel this deployment runs (the console always)."""
+    found = {"console": CONSOLE}
+    if settings.telegram.enabled:
+        found["telegram"] = telegram_traits(settings.telegram.bot_username)
+    return found
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, clock: Clock | None = None
                         ) -> AsyncIterator[Services]:
@@ -46,7 +55,8 @@ async def open_services(settings: Settings, clock: Clock | None = None
     try:
         await migrate(db)
         store = Store(db)
-        yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock))
+        yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock),
+                       channels=configured_channels(settings))
     finally:
         await db.close()
 

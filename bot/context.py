@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.areas import Areas
 from bot.authz import Authorizer
+from bot.channels.traits import ChannelTraits
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content
@@ -42,6 +43,7 @@ class Services:
     clock: Clock
     authz: Authorizer
     signals: Signals = field(default_factory=Signals)
+    channels: dict[str, ChannelTraits] = field(default_factory=dict)  # the configured ones
 
 
 @dataclass
