@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import ConfigError
+from bot.events import Text, t
 
 _INVITE = re.compile(r"[A-Za-z0-9_-]{4,64}")
 
@@ -98,6 +99,25 @@ class Areas:
         kel = self.kel(rw.kelurahan_code)
         assert kel is not None
         return kel, rw, rt
+
+    def label(self, code: str | None, *, full: bool = False) -> Text | None:
+        """The one way an area is named (words from content): "RT 03 / RW 02", "RW 02",
+        "Kel. Cimuncang"; ``full`` adds the kelurahan to an RT ("RT 03 / RW 02, Cimuncang")."""
+        unit = self.get(code)
+        if isinstance(unit, RT):
+            rw = self.rw(unit.rw_code)
+            kel = self.kel(rw.kelurahan_code) if rw else None
+            return t("area.label_rt", rt=unit.number, rw=rw.number if rw else "",
+                     kelurahan=kel.name if kel and full else "")
+        if isinstance(unit, RW):
+            return t("area.label_rw", rw=unit.number)
+        if isinstance(unit, Kelurahan):
+            return t("area.label_kelurahan", name=unit.name)
+        return None
+
+    def labels(self, codes: tuple[str, ...] | list[str]) -> Text:
+        """Several areas in one line: "RT 01 / RW 02, RT 03 / RW 02"."""
+        return t("area.list", items=[self.label(c) or c for c in codes])
 
     def covers(self, scope_code: str, target_code: str) -> bool:
         """True if the unit ``scope_code`` contains (or is) the unit ``target_code``."""

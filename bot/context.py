@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.areas import Areas
 from bot.authz import Authorizer
@@ -14,6 +15,11 @@ from bot.content import Content
 from bot.events import Event
 from db.repositories.people import Conversation, Person
 from db.store import Store, Tx
+
+if TYPE_CHECKING:
+    from bot.feature import Catalog
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -44,6 +50,7 @@ class Services:
     authz: Authorizer
     signals: Signals = field(default_factory=Signals)
     channels: dict[str, ChannelTraits] = field(default_factory=dict)  # the configured ones
+    features: Catalog | None = None  # the registered features (bot/registry.py)
 
 
 @dataclass
@@ -54,10 +61,24 @@ class Context:
     services: Services
     is_new: bool = False
     erased: bool = False  # set by /hapusdata: nothing about the person is saved afterwards
-    # writes to run in the same commit as the new state, after the replies were delivered
+    # writes to run in the same commit as the new state, after the replies were delivered;
+    # services add them (``later``), handlers never do
     on_commit: list[Callable[[Tx], Awaitable[object]]] = field(
         default_factory=list)
     wake: set[str] = field(default_factory=set)  # "outbox", "schedule": signal after commit
+    _services: dict[type, Any] = field(default_factory=dict)
+
+    def later(self, write: Callable[[Tx], Awaitable[object]], *wake: str) -> None:
+        """Run ``write`` in the commit that saves this update's state; then wake ``wake``."""
+        self.on_commit.append(write)
+        self.wake.update(wake)
+
+    def use(self, kind: type[S]) -> S:
+        """The domain service ``kind`` for this update (one per update, made on first use)."""
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services[kind] = kind(self)
+        return found
 
     @property
     def lang(self) -> str:

@@ -93,15 +93,32 @@ def raw_button(label: str, payload: str) -> Button:
     return Button(Text("raw", {"value": label}), payload)
 
 
+def _value_json(value: Any) -> Any:
+    if isinstance(value, Text):
+        return _text_json(value)
+    if isinstance(value, list | tuple):
+        return [_value_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _value_json(v) for k, v in value.items()}
+    return value
+
+
+def _value_from(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"key", "params"}:
+        return _text_from(value)
+    if isinstance(value, list):
+        return [_value_from(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _value_from(v) for k, v in value.items()}
+    return value
+
+
 def _text_json(text: Text) -> dict[str, Any]:
-    params = {k: _text_json(v) if isinstance(v, Text) else v for k, v in text.params.items()}
-    return {"key": text.key, "params": params}
+    return {"key": text.key, "params": {k: _value_json(v) for k, v in text.params.items()}}
 
 
 def _text_from(data: Mapping[str, Any]) -> Text:
-    params = {k: _text_from(v) if isinstance(v, dict) and set(v) == {"key", "params"} else v
-              for k, v in data["params"].items()}
-    return Text(data["key"], params)
+    return Text(data["key"], {k: _value_from(v) for k, v in data["params"].items()})
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:

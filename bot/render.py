@@ -76,8 +76,16 @@ class Renderer:
             template = self._cache[name] = self.env.get_template(name)
         params: dict[str, Any] = {"lang": lang}
         for key, value in text.params.items():
-            if isinstance(value, Text):  # a nested content key, rendered in the same language
-                value = self.render(value, lang)
-                value = Markup(value) if self.fmt == "telegram" else value
-            params[key] = value
+            params[key] = self._nested(value, lang)
         return template.render(params).strip()
+
+    def _nested(self, value: Any, lang: str) -> Any:
+        """A nested content key is rendered in the same language (already escaped)."""
+        if isinstance(value, Text):
+            rendered = self.render(value, lang)
+            return Markup(rendered) if self.fmt == "telegram" else rendered
+        if isinstance(value, list | tuple):
+            return [self._nested(v, lang) for v in value]
+        if isinstance(value, dict):
+            return {k: self._nested(v, lang) for k, v in value.items()}
+        return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.areas import RT, RW, Areas, Kelurahan
+from bot.areas import RT, RW, Areas
 from bot.authz import Action, decide
 from bot.broadcasting.schedule import (
     QuietHours,
@@ -19,8 +19,9 @@ from bot.broadcasting.schedule import (
     latest_missed,
     next_occurrence,
 )
+from bot.broadcasting.views import review_buttons
 from bot.context import Services
-from bot.events import Media, Reply, Text, button, reply_to_json, say, t
+from bot.events import Media, Reply, Text, reply_to_json, say, t
 from bot.render import Renderer
 from db.repositories.audit import AuditEntry
 from db.repositories.notices import OPEN_STATUSES, Notice, Run
@@ -46,29 +47,17 @@ def rt_codes(areas: Areas, codes: tuple[str, ...] | list[str]) -> list[str]:
     return out
 
 
-def area_label(areas: Areas, code: str) -> str:
-    """"RT 03 / RW 02", "RW 02", "Kel. Cimuncang"."""
-    unit = areas.get(code)
-    if isinstance(unit, RT):
-        rw = areas.rw(unit.rw_code)
-        return f"RT {unit.number} / RW {rw.number}" if rw else f"RT {unit.number}"
-    if isinstance(unit, RW):
-        return f"RW {unit.number}"
-    if isinstance(unit, Kelurahan):
-        return f"Kel. {unit.name}"
-    return code
-
-
-def audience_label(areas: Areas, codes: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(area_label(areas, c) for c in codes)
-
-
 async def signature(services: Services, tx: Tx, identity: str,
                     scope: str) -> str:
-    """"Ketua RT 03 / RW 02 — Pak Ahmad": the role over ``scope`` and the grant's name."""
+    """"Ketua RT 03 / RW 02 — Pak Ahmad": the role over ``scope`` and the grant's name.
+
+    It is part of the notice's text, so it is written once, in the deployment's language;
+    the " — " before the name is how erasure finds the name to remove."""
     unit = services.areas.get(scope)
     if isinstance(unit, (RT, RW)):
-        title = f"Ketua {area_label(services.areas, scope)}"
+        words = Renderer(services.content, "console", services.settings.default_language)
+        title = words.render(t("notice.signature_title", area=services.areas.label(scope)),
+                             None)
     else:
         title = services.settings.deployment_name
     name = await tx.roles.display_name(identity)
@@ -128,16 +117,13 @@ def review_replies(services: Services, notice: Notice, reach: int, key: str, lan
                    ) -> list[Reply]:
     """What a moderator sees: a notice with a photo or PDF as residents will see it, then
     author, audience, reach and timing with Approve / Reject (or Reviewed)."""
-    buttons = [[button("broadcast.approve", f"mod:ok:{notice.id}"),
-                button("broadcast.reject", f"mod:no:{notice.id}")]]
-    if key == "broadcast.review_after":  # already sent: reviewed, or stopped if still going
-        buttons = [[button("broadcast.mark_reviewed", f"mod:seen:{notice.id}"),
-                    button("broadcast.cancel", f"bc:cancel:{notice.id}")]]
+    # already sent without approval: reviewed, or stopped if still going
+    buttons = review_buttons(notice, after=key == "broadcast.review_after")
     replies = []
     if notice.media_kind and notice.media_ref:
         replies.append(compose(services, notice, lang, notice.start_at or notice.created_at))
     replies.append(say(key, buttons, id=notice.id, author=notice.signature,
-                       audience=audience_label(services.areas, notice.areas), reach=reach,
+                       audience=services.areas.labels(notice.areas), reach=reach,
                        urgent=notice.urgent, body=notice.body, media=notice.media_kind or "",
                        when=when_text(services, notice, lang)))
     return replies
@@ -150,11 +136,9 @@ def when_text(services: Services, notice: Notice, lang: str) -> Text:
         return t("broadcast.when_now")
     if notice.repeat == "once" and notice.start_at:
         return t("broadcast.when_once", at=format_local(notice.start_at, tz, lang))
-    clock = notice.at_time or ""
-    if lang == "id":
-        clock = clock.replace(":", ".")
-    return t(f"broadcast.when_{notice.repeat}", time=clock, days=notice.weekdays or "",
-             day=notice.month_day or 0,
+    hour, minute = (int(part) for part in (notice.at_time or "07:00").split(":"))
+    return t(f"broadcast.when_{notice.repeat}", time=t("time.clock", hour=hour, minute=minute),
+             days=notice.weekdays or "", day=notice.month_day or 0,
              until=format_date(notice.end_date, lang) if notice.end_date else "")
 
 

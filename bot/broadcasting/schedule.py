@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.events import Text, t
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CATCH_UP = 10_000  # occurrences walked when skipping missed ones
 
@@ -80,31 +82,21 @@ class QuietHours:
 
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
               "Asia/Jayapura": "WIT"}
-_MONTHS = {
-    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
-DAY_NAMES = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-
-
 def zone_name(tz: ZoneInfo, at: datetime) -> str:
     return ZONE_NAMES.get(tz.key) or at.astimezone(tz).tzname() or tz.key
 
 
-def format_local(at: datetime, tz: ZoneInfo, lang: str, *, with_day: bool = True) -> str:
-    """E.g. "Senin, 30 Nov 2026 07.00 WIB" / "Monday, 30 Nov 2026 07:00 WIB"."""
+def format_local(at: datetime, tz: ZoneInfo, lang: str | None = None, *,
+                 with_day: bool = True) -> Text:
+    """E.g. "Senin, 30 Nov 2026 07.00 WIB" / "Monday, 30 Nov 2026 07:00 WIB" (the words and
+    the clock's style come from content, in the reader's language; ``lang`` is not needed)."""
     local = at.astimezone(tz)
-    lang = lang if lang in _MONTHS else "id"
-    clock = f"{local:%H.%M}" if lang == "id" else f"{local:%H:%M}"
-    text = f"{local.day} {_MONTHS[lang][local.month - 1]} {local.year} {clock} " \
-           f"{zone_name(tz, at)}"
-    return f"{DAY_NAMES[lang][local.weekday()]}, {text}" if with_day else text
+    return t("time.datetime", weekday=local.weekday() if with_day else None, day=local.day,
+             month=local.month, year=local.year, hour=local.hour, minute=local.minute,
+             zone=zone_name(tz, at))
 
 
-def format_date(day: str, lang: str) -> str:
+def format_date(day: str, lang: str | None = None) -> Text:
+    """E.g. "31 Des 2026" / "31 Dec 2026" for an ISO date."""
     d = date.fromisoformat(day)
-    lang = lang if lang in _MONTHS else "id"
-    return f"{d.day} {_MONTHS[lang][d.month - 1]} {d.year}"
+    return t("time.date", day=d.day, month=d.month, year=d.year)

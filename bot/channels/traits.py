@@ -24,6 +24,7 @@ class ChannelTraits:
     can_edit: bool  # a sent message can be edited (progress reports)
     length: Callable[[str], int] = len
     invite_format: str = ""  # "{code}" is replaced; empty: no link, the code is typed
+    group_per_minute: int = 0  # messages a minute to one group chat (0: no groups)
 
     def invite_link(self, code: str) -> str | None:
         """The link that opens the bot with an RT's invite code, if the channel has one."""
@@ -46,11 +47,11 @@ def notice_limits(channels: Iterable[ChannelTraits]) -> tuple[int, int, Callable
     return text, caption, length
 
 
-def telegram_traits(username: str | None) -> ChannelTraits:
+def telegram_traits(username: str | None, group_per_minute: int = 20) -> ChannelTraits:
     invite = f"https://t.me/{username}?start={{code}}" if username else ""
     return ChannelTraits("telegram", text_limit=4096, caption_limit=1024,
                          buttons_per_message=100, can_edit=True, length=utf16_length,
-                         invite_format=invite)
+                         invite_format=invite, group_per_minute=group_per_minute)
 
 
 CONSOLE = ChannelTraits("console", text_limit=4096, caption_limit=1024, buttons_per_message=100,

@@ -1,5 +1,5 @@
 """/siaran (/broadcast): a coordinator writes a notice, picks who gets it and when, sees it as
-residents will, and sends it; they also manage the ones still waiting or scheduled.
+residents will, and sends it. "My notices" and moderation are their own features.
 
     /siaran ──► HOME ──bc:new──► BODY (text, or a photo / PDF with a caption)
                  │                 └─► AUDIENCE (an RT coordinator skips it: their RT)
@@ -14,7 +14,9 @@ residents will, and sends it; they also manage the ones still waiting or schedul
                  │                          monthly──► MONTHDAY (typed) ──► TIME
                  │                   END ──bc:end:none or a typed date──► PREVIEW
                  │                 PREVIEW ──bc:send──► submitted (approval) or sent / scheduled
-                 └─bc:list──► LIST: bc:pause|resume|cancel:<id> (cancel asks bc:cancel!:<id>)
+                 │                    └─bc:edit──► AUDIENCE      every step ──cancel──► MENU
+                 ├─bc:list──► my notices (handlers/my_notices.py)
+                 └─bc:review──► the review list (handlers/moderation.py)
 
 Every area in the audience is checked against the coordinator's own grants when picked and
 again, with an audit row, when the notice is submitted, so a forged button cannot widen it.
@@ -23,22 +25,92 @@ again, with an audit row, when the notice is submitted, so a forged button canno
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Literal
 
 from bot.areas import RT
 from bot.authz import Action, Role
 from bot.broadcasting import notices as svc
-from bot.broadcasting.schedule import DAY_NAMES, WEEKDAYS, format_date, format_local
+from bot.broadcasting.dates import parse_date, parse_datetime, parse_time
+from bot.broadcasting.desk import NoticeDesk
+from bot.broadcasting.schedule import WEEKDAYS, format_local, zone_name
+from bot.broadcasting.views import MyNotices, NewNotice, ReviewQueue
+from bot.callbacks import Callback
+from bot.channels.traits import notice_limits
 from bot.context import Context
-from bot.events import Button, Kind, Reply, Text, button, raw_button, say, t
-from bot.handlers.menu import main_menu
-from db.repositories.notices import OPEN_STATUSES, Notice
-from db.store import Tx
+from bot.events import Button, Kind, Reply, Text, button, say, t
+from bot.feature import Command, Feature, On, Who
+from bot.flow import Cancel, Flow, Step
+from bot.menu import main_menu, menu_row
+from db.repositories.notices import Notice
 
-FLOW = "broadcast"
-TEXT_STEPS = {"body", "at", "monthday", "time", "end"}
 MAX_AHEAD = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Aud(Callback, prefix="bc:aud"):
+    code: str
+
+
+@dataclass(frozen=True)
+class Pick(Callback, prefix="bc:pick"):
+    pass
+
+
+@dataclass(frozen=True)
+class PickRt(Callback, prefix="bc:rt"):
+    code: str
+
+
+@dataclass(frozen=True)
+class Picked(Callback, prefix="bc:picked"):
+    pass
+
+
+@dataclass(frozen=True)
+class Segment(Callback, prefix="bc:seg"):
+    value: Literal["all", "volunteers"]
+
+
+@dataclass(frozen=True)
+class Category(Callback, prefix="bc:cat"):
+    value: Literal["regular", "urgent"]
+
+
+@dataclass(frozen=True)
+class When(Callback, prefix="bc:when"):
+    value: Literal["now", "once", "repeat"]
+
+
+@dataclass(frozen=True)
+class Repeat(Callback, prefix="bc:rep"):
+    value: Literal["daily", "weekly", "monthly"]
+
+
+@dataclass(frozen=True)
+class Day(Callback, prefix="bc:wd"):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass(frozen=True)
+class DaysDone(Callback, prefix="bc:wd:done"):
+    pass
+
+
+@dataclass(frozen=True)
+class NoEnd(Callback, prefix="bc:end:none"):
+    pass
+
+
+@dataclass(frozen=True)
+class Send(Callback, prefix="bc:send"):
+    pass
+
+
+@dataclass(frozen=True)
+class EditAudience(Callback, prefix="bc:edit"):
+    pass
 
 
 # --- entry and home -------------------------------------------------------------------------
@@ -62,128 +134,130 @@ async def home(ctx: Context) -> list[Reply]:
         await ctx.services.authz.authorize(ctx.person.identity, Action.BROADCAST_SEND,
                                            ctx.person.area_code)  # the refusal is audited
         return [main_menu(ctx, "broadcast.not_coordinator")]
-    tx = ctx.services.store.reads
+    desk = ctx.use(NoticeDesk)
     rows: list[list[Button]] = []
-    mine = await tx.notices.open_by(ctx.person.identity)
     if scopes:
-        rows.append([button("broadcast.new", "bc:new")])
-        rows.append([button("broadcast.mine", "bc:list", n=len(mine))])
+        mine = await desk.mine()
+        rows.append([button("broadcast.new", NewNotice().pack())])
+        rows.append([button("broadcast.mine", MyNotices().pack(), n=len(mine))])
     waiting = 0
     if moderator:
-        waiting = len(await tx.notices.awaiting_approval())
-        rows.append([button("broadcast.to_review", "bc:review", n=waiting)])
-    rows.append([button("common.menu", "menu")])
+        waiting = len(await desk.awaiting_approval())
+        rows.append([button("broadcast.to_review", ReviewQueue().pack(), n=waiting)])
+    rows.append(menu_row())
     return [say("broadcast.home", rows, coordinator=bool(scopes), moderator=moderator,
                 waiting=waiting, approval=ctx.services.settings.broadcast.requires_approval)]
 
 
-async def start_new(ctx: Context) -> list[Reply]:
+async def start_new(ctx: Context, _: NewNotice | None = None) -> list[Reply]:
     """Start a new notice: ask for its text (or a photo / PDF with a caption)."""
     if not await _scopes(ctx):
         return await home(ctx)
-    ctx.conv.go(FLOW, "body")
-    return [prompt(ctx)]
+    FLOW.start(ctx, "body")
+    return [await FLOW.ask(ctx)]
 
 
-# --- prompts --------------------------------------------------------------------------------
+# --- questions ------------------------------------------------------------------------------
 
 
 def _cancel_row() -> list[Button]:
-    return [button("broadcast.cancel_draft", "bc:abort")]
+    return [button("broadcast.cancel_draft", Cancel().pack())]
 
 
-def prompt(ctx: Context) -> Reply:
-    """The question of the step the coordinator is on."""
-    step, data = ctx.conv.step, ctx.conv.data
-    if step == "body":
-        return say("broadcast.ask_body", [_cancel_row()], limit=svc.TEXT_LIMIT)
-    if step == "audience":
-        return say("broadcast.ask_audience", [*_audience_rows(ctx), _cancel_row()])
-    if step == "pick":
-        return say("broadcast.ask_pick", [*_pick_rows(ctx), _cancel_row()])
-    if step == "segment":
-        return say("broadcast.ask_segment", [
-            [button("broadcast.segment_all", "bc:seg:all")],
-            [button("broadcast.segment_volunteers", "bc:seg:volunteers")], _cancel_row()])
-    if step == "category":
-        return say("broadcast.ask_category", [
-            [button("broadcast.category_regular", "bc:cat:regular")],
-            [button("broadcast.category_urgent", "bc:cat:urgent")], _cancel_row()],
-            quiet_start=_hm(ctx.services.settings.broadcast.quiet_start),
-            quiet_end=_hm(ctx.services.settings.broadcast.quiet_end))
-    if step == "when":
-        return say("broadcast.ask_when", [
-            [button("broadcast.when_now_button", "bc:when:now")],
-            [button("broadcast.when_once_button", "bc:when:once")],
-            [button("broadcast.when_repeat_button", "bc:when:repeat")], _cancel_row()])
-    if step == "at":
-        example = _example_time(ctx)
-        return say("broadcast.ask_at", [_cancel_row()], example=example,
-                   zone=_zone(ctx))
-    if step == "repeat":
-        return say("broadcast.ask_repeat", [
-            [button("broadcast.repeat_daily", "bc:rep:daily")],
-            [button("broadcast.repeat_weekly", "bc:rep:weekly")],
-            [button("broadcast.repeat_monthly", "bc:rep:monthly")], _cancel_row()])
-    if step == "days":
-        chosen = set(data.get("weekdays", []))
-        names = DAY_NAMES.get(ctx.lang, DAY_NAMES["id"])
-        rows = [[raw_button(("✅ " if d in chosen else "") + names[i], f"bc:wd:{d}")
-                 for i, d in enumerate(WEEKDAYS[j:j + 4], start=j)] for j in (0, 4)]
-        return say("broadcast.ask_days",
-                   [*rows, [button("broadcast.done", "bc:wd:done")], _cancel_row()])
-    if step == "monthday":
-        return say("broadcast.ask_monthday", [_cancel_row()])
-    if step == "time":
-        return say("broadcast.ask_time", [_cancel_row()], zone=_zone(ctx))
-    if step == "end":
-        return say("broadcast.ask_end", [[button("broadcast.end_none", "bc:end:none")],
-                                         _cancel_row()])
-    if step == "preview":
-        return say("broadcast.ask_confirm", _preview_rows(data), sendable=data.get("sendable"))
-    return say("broadcast.ask_body", [_cancel_row()], limit=svc.TEXT_LIMIT)
+def _ask(key: str, *choices: tuple[str, Callback], **params: object) -> Reply:
+    """A question with one button a row and Cancel."""
+    rows = [[button(label, data.pack())] for label, data in choices]
+    return say(key, [*rows, _cancel_row()], **params)
 
 
-def _hm(value: time) -> str:
-    return f"{value:%H.%M}"
+def _limits(ctx: Context) -> tuple[int, int]:
+    text, caption, _ = notice_limits(ctx.services.channels.values())
+    return text, caption
+
+
+def _hm(value: time) -> Text:
+    return t("time.clock", hour=value.hour, minute=value.minute)
 
 
 def _zone(ctx: Context) -> str:
-    from bot.broadcasting.schedule import zone_name
-
     return zone_name(ctx.services.settings.timezone, ctx.services.clock.now())
 
 
-def _example_time(ctx: Context) -> str:
+def _example_time(ctx: Context) -> Text:
     local = (ctx.services.clock.now() + timedelta(days=1)).astimezone(
         ctx.services.settings.timezone)
-    return f"{local:%d-%m-%Y} " + ("07.00" if ctx.lang == "id" else "07:00")
+    return t("broadcast.example_time", date=f"{local:%d-%m-%Y}",
+             clock=t("time.clock", hour=7, minute=0))
 
 
-# --- audience -------------------------------------------------------------------------------
+def ask_body(ctx: Context) -> Reply:
+    return say("broadcast.ask_body", [_cancel_row()], limit=_limits(ctx)[0])
 
 
-def _allowed(ctx: Context, scopes: list[str], code: str) -> bool:
+def ask_audience(ctx: Context) -> Reply:
+    scopes: list[str] = ctx.conv.data.get("scopes", [])
+    rows = [[button("broadcast.audience_whole", Aud(code).pack(),
+                    area=ctx.areas.label(code))] for code in scopes]
+    if len(svc.rt_codes(ctx.areas, scopes)) > 1:
+        rows.append([button("broadcast.audience_pick", Pick().pack())])
+    return say("broadcast.ask_audience", [*rows, _cancel_row()])
+
+
+def ask_pick(ctx: Context) -> Reply:
+    scopes: list[str] = ctx.conv.data.get("scopes", [])
+    chosen = set(ctx.conv.data.get("areas", []))
+    buttons = [button("common.toggle", PickRt(code).pack(), on=code in chosen,
+                      value=ctx.areas.label(code)) for code in svc.rt_codes(ctx.areas, scopes)]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([button("broadcast.done", Picked().pack())])
+    return say("broadcast.ask_pick", [*rows, _cancel_row()])
+
+
+def ask_category(ctx: Context) -> Reply:
+    b = ctx.services.settings.broadcast
+    return _ask("broadcast.ask_category",
+                ("broadcast.category_regular", Category("regular")),
+                ("broadcast.category_urgent", Category("urgent")),
+                quiet_start=_hm(b.quiet_start), quiet_end=_hm(b.quiet_end))
+
+
+def ask_days(ctx: Context) -> Reply:
+    chosen = set(ctx.conv.data.get("weekdays", []))
+    rows = [[button("common.toggle", Day(d).pack(), on=d in chosen,  # type: ignore[arg-type]
+                    value=t("time.weekday", index=i))
+             for i, d in enumerate(WEEKDAYS[j:j + 4], start=j)] for j in (0, 4)]
+    return say("broadcast.ask_days",
+               [*rows, [button("broadcast.done", DaysDone().pack())], _cancel_row()])
+
+
+def ask_confirm(ctx: Context) -> Reply:
+    data = ctx.conv.data
+    return say("broadcast.ask_confirm", _preview_rows(data), sendable=data.get("sendable"))
+
+
+def _preview_rows(data: dict) -> list[list[Button]]:
+    rows: list[list[Button]] = []
+    if data.get("sendable"):
+        rows.append([button("broadcast.submit" if data.get("needs") else "broadcast.send",
+                            Send().pack())])
+    rows.append([button("broadcast.edit_audience", EditAudience().pack())])
+    rows.append(_cancel_row())
+    return rows
+
+
+# --- answers by button ----------------------------------------------------------------------
+
+
+def _allowed(ctx: Context, code: str) -> bool:
+    scopes: list[str] = ctx.conv.data.get("scopes", [])
     return ctx.areas.get(code) is not None and any(ctx.areas.covers(s, code) for s in scopes)
 
 
-def _audience_rows(ctx: Context) -> list[list[Button]]:
-    scopes: list[str] = ctx.conv.data.get("scopes", [])
-    rows = [[button("broadcast.audience_whole", f"bc:aud:{code}",
-                    area=svc.area_label(ctx.areas, code))] for code in scopes]
-    if len(svc.rt_codes(ctx.areas, scopes)) > 1:
-        rows.append([button("broadcast.audience_pick", "bc:pick")])
-    return rows
-
-
-def _pick_rows(ctx: Context) -> list[list[Button]]:
-    scopes: list[str] = ctx.conv.data.get("scopes", [])
-    chosen = set(ctx.conv.data.get("areas", []))
-    buttons = [raw_button(("✅ " if code in chosen else "") + svc.area_label(ctx.areas, code),
-                          f"bc:rt:{code}") for code in svc.rt_codes(ctx.areas, scopes)]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([button("broadcast.done", "bc:picked")])
-    return rows
+async def _outside(ctx: Context, code: str) -> list[Reply]:
+    """Refuse an area outside the coordinator's scope (audited) and ask again."""
+    await ctx.services.authz.authorize(ctx.person.identity, Action.BROADCAST_SEND, code,
+                                       detail="audience outside scope")
+    return await FLOW.again(ctx, "broadcast.outside_scope")
 
 
 async def _after_body(ctx: Context) -> list[Reply]:
@@ -191,243 +265,168 @@ async def _after_body(ctx: Context) -> list[Reply]:
     ctx.conv.data["scopes"] = scopes
     if len(scopes) == 1 and isinstance(ctx.areas.get(scopes[0]), RT):
         ctx.conv.data["areas"] = [scopes[0]]  # an RT coordinator's only audience
-        ctx.conv.step = "segment"
-    else:
-        ctx.conv.step = "audience"
-    return [prompt(ctx)]
+        return await FLOW.go(ctx, "segment")
+    return await FLOW.go(ctx, "audience")
 
 
-async def _outside(ctx: Context, code: str) -> list[Reply]:
-    """Refuse an area outside the coordinator's scope (audited) and ask again."""
-    await ctx.services.authz.authorize(ctx.person.identity, Action.BROADCAST_SEND, code,
-                                       detail="audience outside scope")
-    return [say("broadcast.outside_scope"), prompt(ctx)]
+async def on_audience(ctx: Context, data: Aud) -> list[Reply]:
+    if data.code not in ctx.conv.data.get("scopes", []) or not _allowed(ctx, data.code):
+        return await _outside(ctx, data.code)
+    ctx.conv.data["areas"] = [data.code]
+    return await FLOW.go(ctx, "segment")
 
 
-# --- buttons --------------------------------------------------------------------------------
+async def on_pick(ctx: Context, _: Pick) -> list[Reply]:
+    ctx.conv.data["areas"] = []
+    return await FLOW.go(ctx, "pick")
 
 
-async def on_button(ctx: Context, arg: str) -> list[Reply] | None:
-    """Handle a ``bc:`` button; None when it does not belong to the current step."""
-    action, _, value = arg.partition(":")
-    if action == "new":
-        return await start_new(ctx)
-    if action == "list":
-        return await list_mine(ctx)
-    if action == "review":
-        from bot.handlers.moderation import queue
+async def on_pick_rt(ctx: Context, data: PickRt) -> list[Reply]:
+    if not isinstance(ctx.areas.get(data.code), RT) or not _allowed(ctx, data.code):
+        return await _outside(ctx, data.code)
+    chosen = list(ctx.conv.data.get("areas", []))
+    chosen.remove(data.code) if data.code in chosen else chosen.append(data.code)
+    ctx.conv.data["areas"] = chosen
+    return [await FLOW.ask(ctx)]
 
-        return await queue(ctx)
-    if action in {"pause", "resume", "cancel", "cancel!"}:
-        return await manage(ctx, action, value)
-    if ctx.conv.flow != FLOW:
-        return None
-    if action == "abort":
-        ctx.conv.clear()
-        return [main_menu(ctx, "broadcast.aborted")]
-    step, data = ctx.conv.step, ctx.conv.data
-    scopes: list[str] = data.get("scopes", [])
-    if step == "audience" and action == "aud":
-        if value not in scopes or not _allowed(ctx, scopes, value):
-            return await _outside(ctx, value)
-        data["areas"] = [value]
-        ctx.conv.step = "segment"
-        return [prompt(ctx)]
-    if step == "audience" and action == "pick":
-        data["areas"] = []
-        ctx.conv.step = "pick"
-        return [prompt(ctx)]
-    if step == "pick" and action == "rt":
-        if not isinstance(ctx.areas.get(value), RT) or not _allowed(ctx, scopes, value):
-            return await _outside(ctx, value)
-        chosen = list(data.get("areas", []))
-        chosen.remove(value) if value in chosen else chosen.append(value)
-        data["areas"] = chosen
-        return [prompt(ctx)]
-    if step == "pick" and action == "picked":
-        if not data.get("areas"):
-            return [say("broadcast.pick_none"), prompt(ctx)]
-        ctx.conv.step = "segment"
-        return [prompt(ctx)]
-    if step == "segment" and action == "seg" and value in {"all", "volunteers"}:
-        data["segment"] = value
-        ctx.conv.step = "category"
-        return [prompt(ctx)]
-    if step == "category" and action == "cat" and value in {"regular", "urgent"}:
-        data["category"] = value
-        ctx.conv.step = "when"
-        return [prompt(ctx)]
-    if step == "when" and action == "when":
-        if value == "now":
-            data["repeat"] = "now"
-            return await preview(ctx)
-        if value in {"once", "repeat"}:
-            ctx.conv.step = "at" if value == "once" else "repeat"
-            return [prompt(ctx)]
-    if step == "repeat" and action == "rep" and value in {"daily", "weekly", "monthly"}:
-        data["repeat"] = value
-        ctx.conv.step = {"daily": "time", "weekly": "days", "monthly": "monthday"}[value]
-        return [prompt(ctx)]
-    if step == "days" and action == "wd":
-        if value == "done":
-            if not data.get("weekdays"):
-                return [say("broadcast.days_none"), prompt(ctx)]
-            ctx.conv.step = "time"
-            return [prompt(ctx)]
-        if value in WEEKDAYS:
-            days = list(data.get("weekdays", []))
-            days.remove(value) if value in days else days.append(value)
-            data["weekdays"] = [d for d in WEEKDAYS if d in days]
-            return [prompt(ctx)]
-    if step == "end" and action == "end" and value == "none":
-        data["end_date"] = None
+
+async def on_picked(ctx: Context, _: Picked) -> list[Reply]:
+    if not ctx.conv.data.get("areas"):
+        return await FLOW.again(ctx, "broadcast.pick_none")
+    return await FLOW.go(ctx, "segment")
+
+
+async def on_segment(ctx: Context, data: Segment) -> list[Reply]:
+    ctx.conv.data["segment"] = data.value
+    return await FLOW.go(ctx, "category")
+
+
+async def on_category(ctx: Context, data: Category) -> list[Reply]:
+    ctx.conv.data["category"] = data.value
+    return await FLOW.go(ctx, "when")
+
+
+async def on_when(ctx: Context, data: When) -> list[Reply]:
+    if data.value == "now":
+        ctx.conv.data["repeat"] = "now"
         return await preview(ctx)
-    if step == "preview" and action == "send":
-        return await submit(ctx)
-    if step == "preview" and action == "edit":
-        ctx.conv.step = "audience" if len(scopes) > 1 or not isinstance(
-            ctx.areas.get(scopes[0] if scopes else None), RT) else "segment"
-        return [prompt(ctx)]
-    return None
+    return await FLOW.go(ctx, "at" if data.value == "once" else "repeat")
+
+
+async def on_repeat(ctx: Context, data: Repeat) -> list[Reply]:
+    ctx.conv.data["repeat"] = data.value
+    return await FLOW.go(ctx, {"daily": "time", "weekly": "days",
+                               "monthly": "monthday"}[data.value])
+
+
+async def on_day(ctx: Context, data: Day) -> list[Reply]:
+    days = list(ctx.conv.data.get("weekdays", []))
+    days.remove(data.day) if data.day in days else days.append(data.day)
+    ctx.conv.data["weekdays"] = [d for d in WEEKDAYS if d in days]
+    return [await FLOW.ask(ctx)]
+
+
+async def on_days_done(ctx: Context, _: DaysDone) -> list[Reply]:
+    if not ctx.conv.data.get("weekdays"):
+        return await FLOW.again(ctx, "broadcast.days_none")
+    return await FLOW.go(ctx, "time")
+
+
+async def on_no_end(ctx: Context, _: NoEnd) -> list[Reply]:
+    ctx.conv.data["end_date"] = None
+    return await preview(ctx)
+
+
+async def on_edit(ctx: Context, _: EditAudience) -> list[Reply]:
+    scopes = ctx.conv.data.get("scopes", [])
+    only_rt = len(scopes) == 1 and isinstance(ctx.areas.get(scopes[0]), RT)
+    return await FLOW.go(ctx, "segment" if only_rt else "audience")
 
 
 # --- typed answers --------------------------------------------------------------------------
 
 
-async def on_message(ctx: Context) -> list[Reply]:
-    """Take the typed (or sent) answer of the current step; explain and ask again if wrong."""
-    event, step, data = ctx.event, ctx.conv.step, ctx.conv.data
-    if step == "body":
-        return await _on_body(ctx)
-    if event.kind != Kind.TEXT or step not in TEXT_STEPS:
-        return [say("fallback.use_buttons"), prompt(ctx)]
-    text = event.text.strip()
-    tz = ctx.services.settings.timezone
-    now = ctx.services.clock.now()
-    if step == "at":
-        at = parse_datetime(text, now, tz)
-        if at is None:
-            return [say("broadcast.bad_datetime", example=_example_time(ctx)), prompt(ctx)]
-        if at <= now:
-            return [say("broadcast.past_datetime"), prompt(ctx)]
-        if at - now > MAX_AHEAD:
-            return [say("broadcast.too_far"), prompt(ctx)]
-        data["repeat"], data["start_at"] = "once", at.isoformat()
-        return await preview(ctx)
-    if step == "monthday":
-        if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 28:
-            return [say("broadcast.bad_monthday"), prompt(ctx)]
-        data["month_day"] = int(text)
-        ctx.conv.step = "time"
-        return [prompt(ctx)]
-    if step == "time":
-        parsed = parse_time(text)
-        if parsed is None:
-            return [say("broadcast.bad_time"), prompt(ctx)]
-        data["at_time"] = parsed
-        ctx.conv.step = "end"
-        return [prompt(ctx)]
-    # step == "end"
-    end = parse_date(text, now, tz)
-    if end is None:
-        return [say("broadcast.bad_date"), prompt(ctx)]
-    if end < now.astimezone(tz).date():
-        return [say("broadcast.past_date"), prompt(ctx)]
-    data["end_date"] = end.isoformat()
+def _media_ok(ctx: Context) -> bool:
+    event = ctx.event
+    return bool(event.media_ref) and (event.media_type == "photo" or (
+        event.media_type == "document" and (event.media_mime == "application/pdf"
+                                            or event.media_name.lower().endswith(".pdf"))))
+
+
+async def on_body(ctx: Context) -> list[Reply]:
+    """Take the notice's text, or a photo / PDF with its caption."""
+    event, data = ctx.event, ctx.conv.data
+    text_limit, caption_limit = _limits(ctx)
+    _, _, length = notice_limits(ctx.services.channels.values())
+    if event.kind == Kind.TEXT:
+        body = event.text.strip()
+        if length(body) > text_limit:
+            return await FLOW.again(ctx, "broadcast.too_long", limit=text_limit,
+                                    length=length(body))
+        data.update(body=body, media_kind=None, media_ref=None, media_name=None)
+        return await _after_body(ctx)
+    if not _media_ok(ctx):
+        return await FLOW.again(ctx, "broadcast.bad_media")
+    caption = event.text.strip()
+    if not caption:
+        return await FLOW.again(ctx, "broadcast.need_caption")
+    if length(caption) > caption_limit:
+        return await FLOW.again(ctx, "broadcast.too_long", limit=caption_limit,
+                                length=length(caption))
+    data.update(body=caption, media_kind=event.media_type, media_ref=event.media_ref,
+                media_name=event.media_name or None)
+    return await _after_body(ctx)
+
+
+def _now(ctx: Context) -> datetime:
+    return ctx.services.clock.now()
+
+
+async def on_at(ctx: Context) -> list[Reply]:
+    now, tz = _now(ctx), ctx.services.settings.timezone
+    at = parse_datetime(ctx.event.text, now, tz)
+    if at is None:
+        return await FLOW.again(ctx, "broadcast.bad_datetime", example=_example_time(ctx))
+    if at <= now:
+        return await FLOW.again(ctx, "broadcast.past_datetime")
+    if at - now > MAX_AHEAD:
+        return await FLOW.again(ctx, "broadcast.too_far")
+    ctx.conv.data.update(repeat="once", start_at=at.isoformat())
     return await preview(ctx)
 
 
-async def _on_body(ctx: Context) -> list[Reply]:
-    event, data = ctx.event, ctx.conv.data
-    if event.kind == Kind.TEXT:
-        body = event.text.strip()
-        if _length(body) > svc.TEXT_LIMIT:
-            return [say("broadcast.too_long", limit=svc.TEXT_LIMIT, length=_length(body)),
-                    prompt(ctx)]
-        data.update(body=body, media_kind=None, media_ref=None, media_name=None)
-        return await _after_body(ctx)
-    if event.kind == Kind.MEDIA and event.media_ref and (
-            event.media_type == "photo"
-            or (event.media_type == "document" and (
-                event.media_mime == "application/pdf"
-                or event.media_name.lower().endswith(".pdf")))):
-        caption = event.text.strip()
-        if not caption:
-            return [say("broadcast.need_caption"), prompt(ctx)]
-        if _length(caption) > svc.CAPTION_LIMIT - 200:
-            return [say("broadcast.too_long", limit=svc.CAPTION_LIMIT - 200,
-                        length=_length(caption)), prompt(ctx)]
-        data.update(body=caption, media_kind=event.media_type, media_ref=event.media_ref,
-                    media_name=event.media_name or None)
-        return await _after_body(ctx)
-    return [say("broadcast.bad_media"), prompt(ctx)]
+async def on_monthday(ctx: Context) -> list[Reply]:
+    text = ctx.event.text.strip()
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 28:
+        return await FLOW.again(ctx, "broadcast.bad_monthday")
+    ctx.conv.data["month_day"] = int(text)
+    return await FLOW.go(ctx, "time")
 
 
-def _length(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units: an emoji may count twice)."""
-    return len(text.encode("utf-16-le")) // 2
+async def on_time(ctx: Context) -> list[Reply]:
+    parsed = parse_time(ctx.event.text)
+    if parsed is None:
+        return await FLOW.again(ctx, "broadcast.bad_time")
+    ctx.conv.data["at_time"] = parsed
+    return await FLOW.go(ctx, "end")
 
 
-_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2,4}))?")
-_TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
-
-
-def parse_time(text: str) -> str | None:
-    """"07:00", "7.30" -> "07:00", "07:30"; None if it is not a time of day."""
-    m = _TIME.fullmatch(text.strip())
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        return None
-    return f"{int(m[1]):02d}:{int(m[2]):02d}"
-
-
-def parse_date(text: str, now: datetime, tz: Any) -> date | None:
-    """"30-11-2026", "30/11/26", "30-11" (the next one) -> a date; None if not a date."""
-    m = _DATE.fullmatch(text.strip())
-    if not m:
-        return None
-    day, month = int(m[1]), int(m[2])
-    today = now.astimezone(tz).date()
-    year = int(m[3]) if m[3] else today.year
-    if m[3] and year < 100:
-        year += 2000
-    try:
-        found = date(year, month, day)
-    except ValueError:
-        return None
-    if not m[3] and found < today:
-        found = date(year + 1, month, day)
-    return found
-
-
-def parse_datetime(text: str, now: datetime, tz: Any) -> datetime | None:
-    """"30-11-2026 07:00", "besok 07.00", "hari ini 19:30" -> an aware UTC datetime."""
-    words = text.strip().lower().split()
-    if len(words) < 2:
-        return None
-    clock = parse_time(words[-1])
-    if clock is None:
-        return None
-    head = " ".join(words[:-1])
-    today = now.astimezone(tz).date()
-    if head in {"besok", "tomorrow"}:
-        day: date | None = today + timedelta(days=1)
-    elif head in {"hari ini", "today", "nanti"}:
-        day = today
-    elif head in {"lusa"}:
-        day = today + timedelta(days=2)
-    else:
-        day = parse_date(head, now, tz)
-    if day is None:
-        return None
-    hour, minute = (int(p) for p in clock.split(":"))
-    return datetime.combine(day, time(hour, minute), tz).astimezone(UTC)
+async def on_end(ctx: Context) -> list[Reply]:
+    now, tz = _now(ctx), ctx.services.settings.timezone
+    end = parse_date(ctx.event.text, now, tz)
+    if end is None:
+        return await FLOW.again(ctx, "broadcast.bad_date")
+    if end < now.astimezone(tz).date():
+        return await FLOW.again(ctx, "broadcast.past_date")
+    ctx.conv.data["end_date"] = end.isoformat()
+    return await preview(ctx)
 
 
 # --- preview and submit ---------------------------------------------------------------------
 
 
 def _draft(ctx: Context, signature: str) -> Notice:
-    data, now = ctx.conv.data, ctx.services.clock.now()
+    data, now = ctx.conv.data, _now(ctx)
     start = datetime.fromisoformat(data["start_at"]) if data.get("start_at") else None
     return Notice(
         author=ctx.person.identity, author_lang=ctx.lang, signature=signature,
@@ -448,30 +447,32 @@ def _scope_for(ctx: Context, areas: list[str]) -> str | None:
     return None
 
 
+def _is_rw(ctx: Context, scope: str) -> bool:
+    """Whether the notice is signed at RW level (or above) rather than by one RT."""
+    return ctx.areas.get(scope) is not None and not isinstance(ctx.areas.get(scope), RT)
+
+
 async def preview(ctx: Context) -> list[Reply]:
     """Show the notice exactly as residents will see it, its reach, and Send / Cancel."""
     ctx.conv.step = "preview"
     data, services = ctx.conv.data, ctx.services
-    tx = services.store.reads
+    desk = ctx.use(NoticeDesk)
     areas: list[str] = data.get("areas", [])
     scope = _scope_for(ctx, areas) or (areas[0] if areas else "")
-    notice = _draft(ctx, await svc.signature(services, tx, ctx.person.identity, scope))
-    now = services.clock.now()
+    notice = _draft(ctx, await desk.signature(scope))
+    now = _now(ctx)
     first = svc.first_run(services, notice, now)
     if first is None:
-        ctx.conv.step = "end"
-        return [say("broadcast.no_occurrence"), prompt(ctx)]
-    rts = svc.rt_codes(ctx.areas, areas)
-    reach, opted_out = await tx.notices.reach(rts, notice.segment, notice.category)
-    groups = len(await tx.notices.groups_for(rts)) if notice.segment == "all" else 0
+        return [say("broadcast.no_occurrence"), *await FLOW.go(ctx, "end")]
+    reach, opted_out, groups = await desk.reach(svc.rt_codes(ctx.areas, areas),
+                                                notice.segment, notice.category)
     quiet = svc.quiet_hours(services)
     deferred = "" if notice.urgent or not quiet.active(first) else \
-        format_local(quiet.ends_after(first), services.settings.timezone, ctx.lang)
+        format_local(quiet.ends_after(first), services.settings.timezone)
     needs = svc.needs_approval(services, notice, _is_rw(ctx, scope))
     data["sendable"], data["needs"] = bool(reach or groups), needs
-    rows = _preview_rows(data)
-    summary = say("broadcast.summary", rows, reach=reach, opted_out=opted_out, groups=groups,
-                  audience=svc.audience_label(ctx.areas, areas),
+    summary = say("broadcast.summary", _preview_rows(data), reach=reach, opted_out=opted_out,
+                  groups=groups, audience=ctx.areas.labels(areas),
                   segment=t(f"broadcast.segment_{notice.segment}"),
                   category=t(f"broadcast.category_{notice.category}"),
                   when=svc.when_text(services, notice, ctx.lang), deferred=deferred,
@@ -479,171 +480,75 @@ async def preview(ctx: Context) -> list[Reply]:
     return [svc.compose(services, notice, ctx.lang, first), summary]
 
 
-def _preview_rows(data: dict[str, Any]) -> list[list[Button]]:
-    rows: list[list[Button]] = []
-    if data.get("sendable"):
-        rows.append([button("broadcast.submit" if data.get("needs") else "broadcast.send",
-                            "bc:send")])
-    rows.append([button("broadcast.edit_audience", "bc:edit")])
-    rows.append(_cancel_row())
-    return rows
-
-
-def _is_rw(ctx: Context, scope: str) -> bool:
-    """Whether the notice is signed at RW level (or above) rather than by one RT."""
-    return ctx.areas.get(scope) is not None and not isinstance(ctx.areas.get(scope), RT)
-
-
-async def submit(ctx: Context) -> list[Reply]:
+async def submit(ctx: Context, _: Send | None = None) -> list[Reply]:
     """Check every area again (audited), then send, schedule or queue it for approval."""
     services, identity = ctx.services, ctx.person.identity
     areas: list[str] = ctx.conv.data.get("areas", [])
     if not areas:
-        ctx.conv.step = "audience"
-        return [prompt(ctx)]
+        return await FLOW.go(ctx, "audience")
     for code in areas:
         if not await services.authz.authorize(identity, Action.BROADCAST_SEND, code,
                                               detail="submit notice"):
             ctx.conv.clear()
             return [main_menu(ctx, "broadcast.outside_scope")]
+    desk = ctx.use(NoticeDesk)
     scope = _scope_for(ctx, areas) or areas[0]
-    signature = await svc.signature(services, services.store.reads, identity, scope)
-    notice = _draft(ctx, signature)
+    notice = _draft(ctx, await desk.signature(scope))
     needs = svc.needs_approval(services, notice, _is_rw(ctx, scope))
     skipped = services.settings.broadcast.requires_approval and not needs
-    now = services.clock.now()
     ctx.conv.clear()
-
-    async def write(tx: Tx) -> None:
-        notice.status = "pending" if needs else "active"
-        notice.needs_review = skipped
-        await tx.notices.create(notice)
-        await svc.record(tx, identity, "notice.submit", notice, now,
-                         "urgent, sent without approval" if skipped else notice.status)
-        if needs:
-            reach = await svc.reach_of(services, tx, notice)
-            for moderator in await svc.moderators(tx):
-                await svc.notify(tx, moderator, lambda lang: svc.review_replies(
-                    services, notice, reach, "broadcast.review", lang), now)
-        else:
-            await svc.activate(services, tx, notice, now)
-            if skipped:
-                reach = await svc.reach_of(services, tx, notice)
-                for moderator in await svc.moderators(tx):
-                    await svc.notify(tx, moderator, lambda lang: svc.review_replies(
-                        services, notice, reach, "broadcast.review_after", lang), now)
-
-    ctx.on_commit.append(write)
-    ctx.wake.update({"outbox", "schedule"})
+    desk.submit(notice, needs, skipped)
     if needs:
-        has_moderators = bool(await svc.moderators(services.store.reads))
-        return [main_menu(ctx, "broadcast.submitted", moderators=has_moderators)]
+        return [main_menu(ctx, "broadcast.submitted", moderators=await desk.has_reviewers())]
     key = "broadcast.sending" if notice.repeat == "now" else "broadcast.scheduled"
     return [main_menu(ctx, key, when=svc.when_text(services, notice, ctx.lang), review=skipped)]
 
 
-# --- the coordinator's list -----------------------------------------------------------------
+FLOW = Flow("broadcast", {
+    "body": Step(ask=ask_body, typed=on_body, media=True),
+    "audience": Step(ask=ask_audience),
+    "pick": Step(ask=ask_pick),
+    "segment": Step(ask=lambda ctx: _ask(
+        "broadcast.ask_segment", ("broadcast.segment_all", Segment("all")),
+        ("broadcast.segment_volunteers", Segment("volunteers")))),
+    "category": Step(ask=ask_category),
+    "when": Step(ask=lambda ctx: _ask(
+        "broadcast.ask_when", ("broadcast.when_now_button", When("now")),
+        ("broadcast.when_once_button", When("once")),
+        ("broadcast.when_repeat_button", When("repeat")))),
+    "at": Step(ask=lambda ctx: _ask("broadcast.ask_at", example=_example_time(ctx),
+                                    zone=_zone(ctx)), typed=on_at),
+    "repeat": Step(ask=lambda ctx: _ask(
+        "broadcast.ask_repeat", ("broadcast.repeat_daily", Repeat("daily")),
+        ("broadcast.repeat_weekly", Repeat("weekly")),
+        ("broadcast.repeat_monthly", Repeat("monthly")))),
+    "days": Step(ask=ask_days),
+    "monthday": Step(ask=lambda ctx: _ask("broadcast.ask_monthday"), typed=on_monthday),
+    "time": Step(ask=lambda ctx: _ask("broadcast.ask_time", zone=_zone(ctx)), typed=on_time),
+    "end": Step(ask=lambda ctx: _ask("broadcast.ask_end", ("broadcast.end_none", NoEnd())),
+                typed=on_end),
+    "preview": Step(ask=ask_confirm),
+}, cancel_key="broadcast.aborted")
 
-
-async def list_mine(ctx: Context) -> list[Reply]:
-    """List the coordinator's waiting, scheduled, recurring, paused and sending notices."""
-    ctx.conv.clear()
-    services = ctx.services
-    mine = await services.store.reads.notices.open_by(ctx.person.identity)
-    if not mine:
-        return [main_menu(ctx, "broadcast.none_open")]
-    replies = []
-    for notice in mine[-10:]:
-        replies.append(_item_reply(ctx, notice))
-    replies.append(say("broadcast.list_footer", [[button("broadcast.new", "bc:new")],
-                                                 [button("common.menu", "menu")]],
-                       n=len(mine)))
-    return replies
-
-
-def status_text(notice: Notice, listed: bool = False) -> Text:
-    """The notice's state; a finished notice still ``listed`` is one whose messages go out."""
-    if listed and notice.status == "done":
-        return t("broadcast.status_sending")
-    return t(f"broadcast.status_{notice.status}")
-
-
-def _item_reply(ctx: Context, notice: Notice, key: str = "broadcast.item") -> Reply:
-    services = ctx.services
-    rows: list[Button] = []
-    if notice.status == "active" and notice.next_run_at is not None:
-        rows.append(button("broadcast.pause", f"bc:pause:{notice.id}"))
-    if notice.status == "paused":
-        rows.append(button("broadcast.resume", f"bc:resume:{notice.id}"))
-    if notice.status in {*OPEN_STATUSES, "done"}:
-        rows.append(button("broadcast.cancel", f"bc:cancel:{notice.id}"))
-    next_at = format_local(notice.next_run_at, services.settings.timezone, ctx.lang) \
-        if notice.next_run_at else ""
-    return say(key, [rows], id=notice.id, status=status_text(notice, listed=True),
-               when=svc.when_text(services, notice, ctx.lang), next=next_at,
-               audience=svc.audience_label(ctx.areas, notice.areas),
-               body=short(notice.body), until=format_date(notice.end_date, ctx.lang)
-               if notice.end_date else "")
-
-
-def short(text: str, limit: int = 80) -> str:
-    """The start of a notice, to name it in a list or a confirmation."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def parse_id(value: str) -> int | None:
-    """A notice id from callback data; None for anything else (forged, too long, "²")."""
-    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else None
-
-
-async def manage(ctx: Context, action: str, value: str) -> list[Reply]:
-    """Pause, resume or cancel a notice: the author's own; a moderator may cancel any."""
-    services, identity = ctx.services, ctx.person.identity
-    notice_id = parse_id(value)
-    notice = await services.store.reads.notices.get(notice_id) if notice_id else None
-    if notice is None:
-        return [main_menu(ctx, "broadcast.not_yours")]
-    if notice.author != identity:
-        if action not in {"cancel", "cancel!"} or not await services.authz.authorize(
-                identity, Action.CONTENT_APPROVE, detail=f"cancel notice {notice.id}"):
-            return [main_menu(ctx, "broadcast.not_yours")]
-    sending = await services.store.reads.notices.has_unfinished_run(notice.id or 0)
-    if notice.status not in OPEN_STATUSES and not (action.startswith("cancel") and sending):
-        return [main_menu(ctx, "broadcast.already_closed", id=notice.id,
-                          status=status_text(notice))]
-    if action == "cancel":
-        return [say("broadcast.confirm_cancel", [[
-            button("broadcast.cancel_yes", f"bc:cancel!:{notice.id}"),
-            button("broadcast.cancel_no", "bc:list")]], id=notice.id,
-            body=short(notice.body))]
-    now = services.clock.now()
-    nid = notice.id or 0
-    ctx.wake.add("schedule")
-    if action in {"pause", "resume"}:
-        async def change(tx: Tx) -> Notice | None:
-            step = svc.pause if action == "pause" else svc.resume
-            changed = await step(services, tx, nid, now)
-            if changed is not None:
-                await svc.record(tx, identity, f"notice.{action}", changed, now,
-                                 changed.status)
-            return changed
-
-        changed = await services.store.write(change)
-    if action == "pause":
-        if changed is not None and changed.status == "paused":
-            return [_item_reply(ctx, changed, "broadcast.paused")]
-    elif action == "resume":
-        if changed is not None and changed.status == "active":
-            return [_item_reply(ctx, changed, "broadcast.resumed")]
-        if changed is not None and changed.status == "missed":
-            return [main_menu(ctx, "broadcast.resume_missed", id=nid)]
-    elif action == "cancel!":
-        async def cancel(tx: Tx) -> tuple[Notice | None, int]:
-            await svc.record(tx, identity, "notice.cancel", notice, now)
-            return await svc.cancel(services, tx, nid, now)
-
-        _, stopped = await services.store.write(cancel)
-        ctx.wake.add("outbox")
-        return [main_menu(ctx, "broadcast.cancelled", id=nid, stopped=stopped)]
-    fresh = await services.store.reads.notices.get(nid) or notice
-    return [_item_reply(ctx, fresh)]
+NAME = FLOW.name
+FEATURE = Feature(
+    "broadcast",
+    commands=(Command("siaran", home, alias="broadcast", who=Who.STAFF),),
+    buttons=(
+        On(NewNotice, start_new),
+        On(Aud, on_audience, NAME, ("audience",)),
+        On(Pick, on_pick, NAME, ("audience",)),
+        On(PickRt, on_pick_rt, NAME, ("pick",)),
+        On(Picked, on_picked, NAME, ("pick",)),
+        On(Segment, on_segment, NAME, ("segment",)),
+        On(Category, on_category, NAME, ("category",)),
+        On(When, on_when, NAME, ("when",)),
+        On(Repeat, on_repeat, NAME, ("repeat",)),
+        On(Day, on_day, NAME, ("days",)),
+        On(DaysDone, on_days_done, NAME, ("days",)),
+        On(NoEnd, on_no_end, NAME, ("end",)),
+        On(Send, submit, NAME, ("preview",)),
+        On(EditAudience, on_edit, NAME, ("preview",)),
+    ),
+    flows=(FLOW,),
+)

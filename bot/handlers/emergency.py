@@ -1,10 +1,12 @@
-"""Emergency contacts: national numbers, then the puskesmas, hospital and RT/RW of the area."""
+"""/darurat (/emergency): national numbers, then the puskesmas, hospital and RT/RW of the
+person's area; usable before registering."""
 
 from __future__ import annotations
 
 from bot.context import Context
 from bot.events import Reply
-from bot.handlers.menu import main_menu
+from bot.feature import Command, Feature, MenuItem, Who
+from bot.menu import main_menu
 
 
 async def show(ctx: Context) -> list[Reply]:
@@ -19,3 +21,10 @@ async def show(ctx: Context) -> list[Reply]:
     return [main_menu(ctx, "emergency.text", ambulance=c.ambulance, emergency=c.emergency,
                       emergency_note=c.emergency_note, health_info=c.health_info,
                       local=local, registered=chain is not None, demo=ctx.areas.demo)]
+
+
+FEATURE = Feature(
+    "emergency",
+    commands=(Command("darurat", show, alias="emergency", who=Who.EVERYONE, public=True),),
+    menu=MenuItem(70, "menu.emergency", "darurat"),
+)

@@ -12,16 +12,17 @@ from __future__ import annotations
 from bot.areas import RT
 from bot.authz import Action
 from bot.broadcasting import notices as svc
+from bot.broadcasting.desk import NoticeDesk
 from bot.context import Context
-from bot.events import Reply, say
-from db.repositories.notices import GroupLink
+from bot.events import Reply, say, t
+from bot.feature import Command, Feature, Who
 
 
 def _rt_choices(ctx: Context, scopes: list[str]) -> list[RT]:
     return [rt for rt in (ctx.areas.rt(c) for c in svc.rt_codes(ctx.areas, scopes)) if rt]
 
 
-def _pick(ctx: Context, choices: list[RT], arg: str) -> RT | None:
+def _pick(choices: list[RT], arg: str) -> RT | None:
     """The RT the argument names: its number ("03", "3") when that is unique among the
     person's RTs, else its code ("cimuncang-rw02-rt03")."""
     if not arg:
@@ -43,30 +44,31 @@ async def link(ctx: Context) -> list[Reply]:
         await services.authz.authorize(identity, Action.BROADCAST_SEND, None,
                                        detail="link group: not a coordinator")
         return [say("group.not_coordinator")]
-    rt = _pick(ctx, choices, event.args)
+    rt = _pick(choices, event.args)
     if rt is None:
         numbers = [r.number for r in choices]
         unique = len(set(numbers)) == len(numbers)  # RT numbers repeat across RWs
         return [say("group.which_rt", choices=[
-            svc.area_label(ctx.areas, r.code) + ("" if unique else f" ({r.code})")
+            ctx.areas.label(r.code) if unique else
+            t("group.rt_with_code", area=ctx.areas.label(r.code), code=r.code)
             for r in choices], example=choices[0].number if unique else choices[0].code)]
     if not await services.authz.authorize(identity, Action.BROADCAST_SEND, rt.code,
                                           detail=f"link group {event.address}"):
         return [say("group.not_coordinator")]
     if not event.group_admin:
         return [say("group.not_admin")]
-    now = services.clock.now()
-    group = GroupLink(rt.code, event.channel, event.address, event.group, identity, now)
-    await services.store.write(lambda tx: tx.notices.link_group(group))
-    return [say("group.linked", area=svc.area_label(ctx.areas, rt.code), title=event.group,
-                per_minute=services.settings.telegram.group_per_minute)]
+    ctx.use(NoticeDesk).link_group(rt.code)
+    traits = services.channels.get(event.channel)
+    return [say("group.linked", area=ctx.areas.label(rt.code), title=event.group,
+                per_minute=traits.group_per_minute if traits else 0)]
 
 
 async def unlink(ctx: Context) -> list[Reply]:
     """Stop posting notices in this group (its RT's coordinator, a group admin)."""
     event, services = ctx.event, ctx.services
     identity = ctx.person.identity
-    linked = await services.store.reads.notices.linked_to(event.channel, event.address)
+    desk = ctx.use(NoticeDesk)
+    linked = await desk.groups_linked_here()
     if not linked:
         return [say("group.not_linked")]
     allowed = not ctx.is_new and all([
@@ -77,6 +79,12 @@ async def unlink(ctx: Context) -> list[Reply]:
         return [say("group.not_coordinator")]
     if not event.group_admin:
         return [say("group.not_admin")]
-    await services.store.write(
-        lambda tx: tx.notices.unlink_group(event.channel, event.address))
-    return [say("group.unlinked", areas=svc.audience_label(ctx.areas, linked))]
+    desk.unlink_group()
+    return [say("group.unlinked", areas=ctx.areas.labels(linked))]
+
+
+FEATURE = Feature(
+    "group",
+    commands=(Command("hubungkan", link, alias="link", who=Who.GROUP),
+              Command("putuskan", unlink, alias="unlink", who=Who.GROUP)),
+)

@@ -1,10 +1,12 @@
-"""/bantuan: what the bot is, who runs it, and every command."""
+"""/bantuan (/help): what the bot is, who runs it, and every command; usable before
+registering."""
 
 from __future__ import annotations
 
 from bot.context import Context
 from bot.events import Reply
-from bot.handlers.menu import main_menu
+from bot.feature import Command, Feature, Who
+from bot.menu import main_menu
 
 
 async def show(ctx: Context) -> list[Reply]:
@@ -13,3 +15,9 @@ async def show(ctx: Context) -> list[Reply]:
     staff = not ctx.is_new and bool(await ctx.services.authz.grants(ctx.person.identity))
     return [main_menu(ctx, "help.text", operator=s.operator, deployment=s.deployment_name,
                       staff=staff)]
+
+
+FEATURE = Feature(
+    "help",
+    commands=(Command("bantuan", show, alias="help", who=Who.EVERYONE, public=True),),
+)

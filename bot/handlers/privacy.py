@@ -1,4 +1,5 @@
-"""/hapusdata: erase everything the bot keeps about the person, after a confirmation.
+"""/hapusdata (/deletemydata): erase everything the bot keeps about the person, after a
+confirmation.
 
     /hapusdata ──► CONFIRM ──del:yes:<nonce>──► erased (nothing kept)
                        └──del:no──► MENU
@@ -6,15 +7,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from dataclasses import dataclass
 
+from bot.callbacks import Callback
 from bot.context import Context
 from bot.events import Reply, button, say
-from bot.handlers.menu import main_menu
-from db.store import Tx
+from bot.feature import Command, Feature, On, Who
+from bot.flow import Flow, Step
+from bot.menu import main_menu
+from bot.privacy import PersonalData
 
-FLOW = "erase"
+
+@dataclass(frozen=True)
+class EraseYes(Callback, prefix="del:yes"):
+    nonce: str  # binds the button to this one confirmation
+
+
+@dataclass(frozen=True)
+class EraseNo(Callback, prefix="del:no"):
+    pass
 
 
 async def ask(ctx: Context) -> list[Reply]:
@@ -22,50 +34,43 @@ async def ask(ctx: Context) -> list[Reply]:
     if ctx.is_new:
         ctx.erased = True  # nothing stored, and nothing will be stored by this command
         return [say("erase.nothing")]
-    ctx.conv.go(FLOW, "confirm", nonce=secrets.token_hex(4))
-    return [await confirm_reply(ctx)]
+    roles = await ctx.use(PersonalData).role_count()
+    FLOW.start(ctx, "confirm", nonce=secrets.token_hex(4), roles=roles)
+    return [confirm_reply(ctx)]
 
 
-async def confirm_reply(ctx: Context) -> Reply:
+def confirm_reply(ctx: Context) -> Reply:
     """The confirmation question, with buttons bound to this confirmation only."""
-    nonce = ctx.conv.data["nonce"]
-    grants = await ctx.services.store.reads.roles.grants_of(ctx.person.identity)
-    return say("erase.confirm",
-               [[button("erase.yes", f"del:yes:{nonce}"), button("erase.no", "del:no")]],
-               has_roles=bool(grants))
+    data = ctx.conv.data
+    return say("erase.confirm", [[button("erase.yes", EraseYes(data["nonce"]).pack()),
+                                  button("erase.no", EraseNo().pack())]],
+               has_roles=bool(data.get("roles")))
 
 
-def pseudonym(identity: str) -> str:
-    return "erased:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
-
-
-async def on_answer(ctx: Context, answer: str) -> list[Reply] | None:
-    """Erase on a confirmed yes; keep everything on no."""
-    if ctx.conv.flow != FLOW or ctx.conv.step != "confirm":
+async def on_yes(ctx: Context, data: EraseYes) -> list[Reply] | None:
+    """Erase on a confirmed yes (from this confirmation's own button)."""
+    if data.nonce != ctx.conv.data.get("nonce"):
         return None
-    if answer == "no":
-        ctx.conv.clear()
-        return [main_menu(ctx, "erase.cancelled")]
-    if answer != f"yes:{ctx.conv.data.get('nonce')}":
-        return None
-    identity = ctx.person.identity
-    had = {"language": ctx.person.language is not None, "consent": ctx.person.consented,
-           "area": ctx.person.area_code is not None}
-
-    roles = len(await ctx.services.store.reads.roles.grants_of(identity))
-
-    async def erase(tx: Tx) -> None:
-        # runs in the same commit that marks this update done, after the reply went out,
-        # so a crash in between repeats the confirmation instead of greeting a newcomer
-        if ctx.person.id is not None:  # messages queued to them, and their volunteer record
-            await tx.outbox.forget_person(ctx.person.id)
-            await tx.notices.forget_volunteer(ctx.person.id)
-        await tx.notices.forget_author(identity, pseudonym(identity))
-        await tx.people.erase(identity)
-        await tx.inbox.forget_sender(identity)
-        await tx.roles.revoke_all(identity)
-        await tx.audit.forget_actor(identity, pseudonym(identity))
-
-    ctx.on_commit.append(erase)
-    ctx.erased = True
+    person = ctx.person
+    had = {"language": person.language is not None, "consent": person.consented,
+           "area": person.area_code is not None}
+    roles = int(ctx.conv.data.get("roles", 0))
+    ctx.use(PersonalData).erase()
     return [say("erase.done", roles=roles, **had)]
+
+
+async def on_no(ctx: Context, _: EraseNo) -> list[Reply]:
+    """Keep everything."""
+    ctx.conv.clear()
+    return [main_menu(ctx, "erase.cancelled")]
+
+
+FLOW = Flow("erase", {"confirm": Step(ask=confirm_reply)}, cancel_key="erase.cancelled")
+
+FEATURE = Feature(
+    "privacy",
+    commands=(Command("hapusdata", ask, alias="deletemydata", who=Who.EVERYONE, public=True),),
+    buttons=(On(EraseYes, on_yes, FLOW.name, ("confirm",)),
+             On(EraseNo, on_no, FLOW.name, ("confirm",))),
+    flows=(FLOW,),
+)

@@ -1,7 +1,7 @@
-"""Settings: language, RT, regular notices on/off, and erasing one's data.
+"""/pengaturan (/settings): language, RT, regular notices on/off, and erasing one's data.
 
     /pengaturan ──► SETTINGS ──set:lang──► LANGUAGE ──lang:id|en──► SETTINGS
-                       ├─set:area──► onboarding area steps ──► SETTINGS
+                       ├─set:area──► onboarding's area steps ──► SETTINGS
                        ├─set:notices──► (toggle) SETTINGS
                        └─set:erase──► /hapusdata confirmation
 """
@@ -9,25 +9,12 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.events import Reply, button, say, t
-from bot.handlers.language import is_language, language_reply
-from bot.handlers.menu import area_label
-
-FLOW = "settings"
-
-
-def settings_replies(ctx: Context, key: str = "settings.title") -> list[Reply]:
-    p = ctx.person
-    rows = [
-        [button("settings.language", "set:lang")],
-        [button("settings.area", "set:area")],
-        [button("settings.notices_off" if p.notices_regular else "settings.notices_on",
-                "set:notices")],
-        [button("settings.erase", "set:erase")],
-        [button("common.menu", "menu")],
-    ]
-    return [say(key, rows, area=area_label(ctx), notices=p.notices_regular,
-                language=t(f"lang.{ctx.lang}"))]
+from bot.events import Reply
+from bot.feature import Command, Feature, MenuItem, On
+from bot.flow import Flow, Step
+from bot.handlers import onboarding, privacy
+from bot.handlers.language import Lang, language_reply
+from bot.settings_page import Setting, settings_replies
 
 
 async def show(ctx: Context) -> list[Reply]:
@@ -36,24 +23,36 @@ async def show(ctx: Context) -> list[Reply]:
     return settings_replies(ctx)
 
 
-async def ask_language(ctx: Context) -> list[Reply]:
-    """Ask which language to use from now on."""
-    ctx.conv.go(FLOW, "language")
-    return [language_reply(ctx, "settings.pick_language")]
-
-
-async def on_language(ctx: Context, code: str) -> list[Reply] | None:
-    """Switch the language and show the settings again, in that language."""
-    if ctx.conv.flow != FLOW or ctx.conv.step != "language" or not is_language(code):
-        return None
-    ctx.person.language = code
-    ctx.conv.clear()
-    return settings_replies(ctx, "settings.language_changed")
-
-
-async def toggle_notices(ctx: Context) -> list[Reply]:
-    """Turn regular (non-urgent) notices off or on; urgent notices always arrive."""
+async def on_setting(ctx: Context, data: Setting) -> list[Reply]:
+    if data.what == "lang":
+        FLOW.start(ctx, "language")
+        return [await FLOW.ask(ctx)]
+    if data.what == "area":
+        return await onboarding.change_area(ctx)
+    if data.what == "erase":
+        return await privacy.ask(ctx)
+    # notices: turn regular (non-urgent) notices off or on; urgent notices always arrive
     ctx.person.notices_regular = not ctx.person.notices_regular
     ctx.conv.clear()
     key = "settings.notices_now_on" if ctx.person.notices_regular else "settings.notices_now_off"
     return settings_replies(ctx, key)
+
+
+async def on_language(ctx: Context, data: Lang) -> list[Reply]:
+    """Switch the language and show the settings again, in that language."""
+    ctx.person.language = data.code
+    ctx.conv.clear()
+    return settings_replies(ctx, "settings.language_changed")
+
+
+FLOW = Flow("settings", {
+    "language": Step(ask=lambda ctx: language_reply(ctx, "settings.pick_language")),
+})
+
+FEATURE = Feature(
+    "settings",
+    commands=(Command("pengaturan", show, alias="settings", public=True),),
+    buttons=(On(Setting, on_setting), On(Lang, on_language, FLOW.name, ("language",))),
+    flows=(FLOW,),
+    menu=MenuItem(80, "menu.settings", "pengaturan"),
+)

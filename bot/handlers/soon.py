@@ -1,30 +1,31 @@
-"""Menu items whose feature is not built yet: say so in one line and return to the menu."""
+"""Menu items whose feature is not built yet: say so in one line and return to the menu.
+
+Each is a registry entry (``soon.feature(...)`` in ``bot/registry.py``) that the issue
+building the feature replaces with its own module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from bot.context import Context
 from bot.events import Reply, t
-from bot.handlers.menu import main_menu
-
-FEATURES = {  # feature -> its name in a sentence (menu labels carry an emoji)
-    "gejala": "soon.symptoms",
-    "relawan": "soon.volunteer",
-    "hoaks": "soon.hoax",
-    "cekfakta": "soon.factcheck",
-    "pengumuman": "soon.notices",
-}
+from bot.feature import Command, Feature, Handler, MenuItem
+from bot.menu import main_menu
 
 
-def not_yet(feature: str) -> Callable[[Context], Awaitable[list[Reply]]]:
-    """Build a handler that says ``feature`` is coming and shows the menu."""
+def not_yet(sentence: str) -> Handler:
+    """Build a handler that says the feature named by ``sentence`` is coming."""
 
     async def handler(ctx: Context) -> list[Reply]:
         ctx.conv.clear()
         contacts = ctx.services.settings.contacts
-        return [main_menu(ctx, "soon.text", feature=t(FEATURES[feature]),
-                          ambulance=contacts.ambulance)]
+        return [main_menu(ctx, "soon.text", feature=t(sentence), ambulance=contacts.ambulance)]
 
-    handler.__doc__ = f"Say that {feature} is not available yet; back to the menu."
+    handler.__doc__ = f"Say that {sentence} is not available yet; back to the menu."
     return handler
+
+
+def feature(command: str, alias: str, order: int, label: str, sentence: str) -> Feature:
+    """A not-yet-built feature: its command, English alias and main-menu item."""
+    return Feature(f"soon-{command}",
+                   commands=(Command(command, not_yet(sentence), alias=alias, public=True),),
+                   menu=MenuItem(order, label, command))

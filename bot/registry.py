@@ -1,0 +1,48 @@
+"""Every feature the bot offers, one line each. Adding a feature: write its module in
+``bot/handlers/`` (ending in ``FEATURE = Feature(...)``), add its content keys in both
+languages, and add its line here."""
+
+from __future__ import annotations
+
+from bot.feature import Catalog
+from bot.handlers import (
+    announcements,
+    broadcast,
+    coordinator,
+    emergency,
+    group,
+    help,
+    info,
+    menu,
+    moderation,
+    my_notices,
+    onboarding,
+    privacy,
+    settings,
+    soon,
+)
+
+FEATURES = (
+    onboarding.FEATURE,
+    menu.FEATURE,
+    info.FEATURE,
+    soon.feature("gejala", "symptoms", 20, "menu.symptoms", "soon.symptoms"),
+    soon.feature("relawan", "volunteer", 30, "menu.volunteer", "soon.volunteer"),
+    soon.feature("hoaks", "hoax", 40, "menu.hoax", "soon.hoax"),
+    soon.feature("cekfakta", "factcheck", 50, "menu.factcheck", "soon.factcheck"),
+    announcements.FEATURE,
+    emergency.FEATURE,
+    settings.FEATURE,
+    help.FEATURE,
+    privacy.FEATURE,
+    coordinator.FEATURE,
+    broadcast.FEATURE,
+    my_notices.FEATURE,
+    moderation.FEATURE,
+    group.FEATURE,
+)
+
+
+def catalog() -> Catalog:
+    """The catalog of every registered feature (checked for clashes)."""
+    return Catalog(FEATURES)
