@@ -28,27 +28,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.cli import (
+from bench.common import (
     CHILDREN,
     OURS,
     PY,
     ROOT,
     Children,
-    _fmt,
-    _next_event,
-    _send,
+    JSONDict,
     bot_command,
     bot_env,
     cpu_seconds,
+    fmt,
     log_problems,
+    next_event,
+    send_command,
 )
+from bot.app import open_services
 from bot.areas import load_areas
+from bot.broadcasting.notices import fire
+from bot.config import load_settings
 from db.database import Database
 from db.migrate import migrate
 from db.repositories.notices import Notice, NoticesRepo
 from db.repositories.roles import Grant, RolesRepo
-
-JSONDict = dict[str, Any]
 
 SCENARIOS = ("broadcast", "fanout", "bcrash")
 AREAS_FILE = ROOT / "config" / "areas.demo.toml"
@@ -217,7 +219,7 @@ async def run_notice_bot(opts: argparse.Namespace, scenario: str, *, recipients:
     fake_cpu = None
     stop_s = exit_code = None
     try:
-        ready = await _next_event(driver, None, 60.0)
+        ready = await next_event(driver, None, 60.0)
         if not ready or ready.get("event") != "ready":
             raise RuntimeError(f"fake server did not start (see {tmp / 'driver.log'})")
         env = notice_bot_env(opts, ready["url"], ready["token"], db_path)
@@ -226,7 +228,7 @@ async def run_notice_bot(opts: argparse.Namespace, scenario: str, *, recipients:
         watcher = asyncio.create_task(rss.watch(lambda: bot))
         limit = time.monotonic() + deadline + 60.0
         while time.monotonic() < limit:
-            event = await _next_event(driver, bot, limit - time.monotonic())
+            event = await next_event(driver, bot, limit - time.monotonic())
             if event is None:
                 notes.append("driver gave no result")
                 break
@@ -251,10 +253,10 @@ async def run_notice_bot(opts: argparse.Namespace, scenario: str, *, recipients:
                 bot = await CHILDREN.spawn(bot_command(OURS, None), log=tmp / "bot.log",
                                            env=env)
                 crash["restart_spawn_s"] = round(time.monotonic() - t_kill, 3)
-                _send(driver, "restarted")
+                send_command(driver, "restarted")
             elif name == "bot_exit":
                 notes.append(f"bot exited on its own with code {event.get('code')}")
-                _send(driver, "quit")  # the driver reports what it has
+                send_command(driver, "quit")  # the driver reports what it has
                 bot = None
     finally:
         if watcher is not None:
@@ -265,7 +267,7 @@ async def run_notice_bot(opts: argparse.Namespace, scenario: str, *, recipients:
             t_stop = time.monotonic()
             exit_code = await Children.stop(bot, grace=30.0 if profile else 15.0)
             stop_s = round(time.monotonic() - t_stop, 2)
-        _send(driver, "quit")
+        send_command(driver, "quit")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(driver.wait(), 15.0)
         await CHILDREN.kill(driver)
@@ -315,15 +317,15 @@ def _add(total: list[float], sample: tuple[float, float] | None) -> None:
 def _print_run(scenario: str, r: JSONDict) -> None:
     per = r.get("per_second") or {}
     print(f"    -> {r['delivered']}/{r['recipients']} recipients reached, first to last "
-          f"{_fmt(r.get('first_to_last_s'))} s: {_fmt(r.get('send_rate'))} messages/s = "
-          f"{_fmt(r.get('ratio_to_configured'), '.3f')} x the configured rate "
-          f"{r['configured_rate']:g}/s (per second min {_fmt(per.get('min'), 'd')}, median "
-          f"{_fmt(per.get('p50'), 'd')}, max {_fmt(per.get('max'), 'd')}); 429 answers "
+          f"{fmt(r.get('first_to_last_s'))} s: {fmt(r.get('send_rate'))} messages/s = "
+          f"{fmt(r.get('ratio_to_configured'), '.3f')} x the configured rate "
+          f"{r['configured_rate']:g}/s (per second min {fmt(per.get('min'), 'd')}, median "
+          f"{fmt(per.get('p50'), 'd')}, max {fmt(per.get('max'), 'd')}); 429 answers "
           f"{r['limited_429']}", flush=True)
-    print(f"    .. peak RSS {_fmt(r.get('peak_rss_mb'))} MB; bot start to first recipient "
-          f"{_fmt(r.get('bot_start_to_first_s'), '.2f')} s, to last "
-          f"{_fmt(r.get('bot_start_to_last_s'), '.1f')} s; run {r['wall_s']:.1f} s; SIGTERM to "
-          f"exit {_fmt(r.get('stop_s'), '.2f')} s (code {r.get('exit_code')}); CPU seconds "
+    print(f"    .. peak RSS {fmt(r.get('peak_rss_mb'))} MB; bot start to first recipient "
+          f"{fmt(r.get('bot_start_to_first_s'), '.2f')} s, to last "
+          f"{fmt(r.get('bot_start_to_last_s'), '.1f')} s; run {r['wall_s']:.1f} s; SIGTERM to "
+          f"exit {fmt(r.get('stop_s'), '.2f')} s (code {r.get('exit_code')}); CPU seconds "
           f"{r['cpu_s']['bot']} (main thread {r['cpu_s']['bot_main_thread']}), fake server "
           f"{r['cpu_s']['fake']}", flush=True)
     busiest = r.get("busiest_second") or {}
@@ -336,11 +338,11 @@ def _print_run(scenario: str, r: JSONDict) -> None:
           flush=True)
     author = r.get("author") or {}
     print(f"    .. author: {author.get('messages')} messages, {author.get('edits')} progress "
-          f"edits, report {_fmt(author.get('report_after_last_s'), '.2f')} s after the last "
+          f"edits, report {fmt(author.get('report_after_last_s'), '.2f')} s after the last "
           f"recipient; outbox at the end {r.get('outbox_at_end')}", flush=True)
     if scenario == "bcrash":
         print(f"    .. lost {r['lost']}, duplicated {r['duplicated']} (in flight at the kill "
-              f"{r.get('in_flight')}); first message {_fmt(r.get('restart_to_first_s'), '.2f')}"
+              f"{r.get('in_flight')}); first message {fmt(r.get('restart_to_first_s'), '.2f')}"
               " s after the restart", flush=True)
     elif r.get("duplicated"):
         print(f"    !! {r['duplicated']} recipients got the notice more than once", flush=True)
@@ -405,10 +407,6 @@ def _folder_mb(path: Path) -> float:
 
 async def fanout(opts: argparse.Namespace) -> JSONDict:
     """Fan one notice out to N residents in this process: outbox rows written, committed."""
-    from bot.app import open_services
-    from bot.broadcasting.notices import fire
-    from bot.config import load_settings
-
     n = opts.fanout_people
     print(f"fanout: one notice to {n} residents, in this process (no bot): "
           "bot.broadcasting.notices.fire inside one database write", flush=True)
@@ -455,7 +453,7 @@ async def fanout(opts: argparse.Namespace) -> JSONDict:
         profiler.dump_stats(path)
         result["profile"] = str(path)
     print(f"    -> {total} outbox rows ({rows}) written and committed in {fire_s:.3f} s: "
-          f"{_fmt(result['rows_per_s'], 'd')} rows/s; expected {n} + 1 progress row: "
+          f"{fmt(result['rows_per_s'], 'd')} rows/s; expected {n} + 1 progress row: "
           f"{'ok' if result['rows_ok'] else 'WRONG'}; seeding took {seed_s:.1f} s", flush=True)
     return {
         "ours": result,
@@ -497,16 +495,16 @@ def table(results: dict[str, JSONDict]) -> str:
         verdict = "-" if res.get("pass") is None else ("PASS" if res["pass"] else "MISS")
         if name == "fanout":
             lines.append(
-                f"{name:<9} {r['persons']:>10} {_fmt(r['rows_per_s'], 'd'):>9} {'':>8} "
-                f"{'':>5} {'':>7} {_fmt(r['fire_s'], '.2f'):>7} {'':>5} {'':>5} {'':>9}  "
+                f"{name:<9} {r['persons']:>10} {fmt(r['rows_per_s'], 'd'):>9} {'':>8} "
+                f"{'':>5} {'':>7} {fmt(r['fire_s'], '.2f'):>7} {'':>5} {'':>5} {'':>9}  "
                 f"{verdict}  ({res['target']})")
             continue
         crashed = name == "bcrash"
         lines.append(
-            f"{name:<9} {r['recipients']:>10} {_fmt(r.get('send_rate')):>9} "
-            f"{_fmt(r.get('ratio_to_configured'), '.3f'):>8} {r['limited_429']:>5} "
-            f"{_fmt(r.get('peak_rss_mb')):>7} {_fmt(r.get('bot_start_to_last_s')):>7} "
+            f"{name:<9} {r['recipients']:>10} {fmt(r.get('send_rate')):>9} "
+            f"{fmt(r.get('ratio_to_configured'), '.3f'):>8} {r['limited_429']:>5} "
+            f"{fmt(r.get('peak_rss_mb')):>7} {fmt(r.get('bot_start_to_last_s')):>7} "
             f"{r['lost']:>5} {r['duplicated']:>5} "
-            f"{_fmt(r.get('in_flight') if crashed else None, 'd'):>9}  "
+            f"{fmt(r.get('in_flight') if crashed else None, 'd'):>9}  "
             f"{verdict}  ({res['target']})")
     return "\n".join(lines)

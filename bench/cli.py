@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import platform
@@ -28,13 +27,27 @@ import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-JSONDict = dict[str, Any]
+from bench import broadcast
+from bench.common import (
+    BOT_NAMES,
+    CHILDREN,
+    ECHO,
+    OURS,
+    PY,
+    ROOT,
+    Children,
+    JSONDict,
+    bot_command,
+    bot_env,
+    cpu_seconds,
+    fmt,
+    log_problems,
+    next_event,
+    send_command,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-PY = sys.executable
 SCENARIOS = ("surge", "raw", "crash")  # the default set
 BROADCAST_SCENARIOS = ("broadcast", "fanout", "bcrash")  # bench/broadcast.py
 STEPS_PER_RESIDENT = 5
@@ -43,96 +56,6 @@ SURGE_MIN_PCT = 95.0
 SURGE_MAX_P99_MS = 250.0
 RAW_MIN_RATIO = 0.5
 DEFAULT_MAX_CONCURRENT = 16
-
-OURS, ECHO = "ours", "echo"
-BOT_NAMES = {OURS: "siaga-warga", ECHO: "echo (PTB)"}
-
-
-# --------------------------------------------------------------------------------------------
-# child processes
-# --------------------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-
-def _open_log(path: Path) -> Any:
-    return path.open("ab")
-
-
-class Children:
-    """Every process this run started; each is stopped by its own pid, none outlives us."""
-
-    def __init__(self) -> None:
-        self.procs: list[asyncio.subprocess.Process] = []
-        self._files: list[Any] = []
-
-    async def spawn(self, cmd: Sequence[str], *, log: Path, env: dict[str, str] | None = None,
-                    pipe: bool = False) -> asyncio.subprocess.Process:
-        out = _open_log(log)
-        self._files.append(out)
-        kwargs: dict[str, Any] = {}
-        if platform.system() == "Linux":
-            kwargs["preexec_fn"] = _die_with_parent
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            cwd=str(ROOT),
-            env=env,
-            stdin=asyncio.subprocess.PIPE if pipe else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE if pipe else out,
-            stderr=out,
-            limit=1 << 24,
-            **kwargs,
-        )
-        self.procs.append(proc)
-        return proc
-
-    @staticmethod
-    async def stop(proc: asyncio.subprocess.Process, grace: float = 10.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds."""
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), grace)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 10.0)
-        return proc.returncode
-
-    @staticmethod
-    async def kill(proc: asyncio.subprocess.Process) -> None:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), 10.0)
-
-    async def stop_all(self) -> None:
-        for proc in self.procs:
-            await self.kill(proc)
-        self.close_files()
-
-    def kill_all_now(self) -> None:
-        """Last resort outside the event loop (e.g. after Ctrl-C)."""
-        for proc in self.procs:
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(proc.pid, signal.SIGKILL)
-        self.close_files()
-
-    def close_files(self) -> None:
-        for f in self._files:
-            with contextlib.suppress(OSError):
-                f.close()
-        self._files.clear()
-
-
-CHILDREN = Children()
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,111 +76,6 @@ def demo_invite() -> str:
     if first is None:
         raise SystemExit("no invite code in config/areas.demo.toml")
     return str(first)
-
-
-def bot_env(url: str, token: str, db: Path, max_concurrent: int | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SIAGA_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=token,
-        TELEGRAM_BASE_URL=url,
-        TELEGRAM_POLL_TIMEOUT="1",
-        SIAGA_DB=str(db),
-        SIAGA_CONFIG=str(ROOT / "config" / "settings.example.toml"),
-        SIAGA_AREAS_FILE=str(ROOT / "config" / "areas.demo.toml"),
-        PTB_TIMEDELTA="true",
-        PYTHONUNBUFFERED="1",
-    )
-    if max_concurrent is not None:
-        env["TELEGRAM_MAX_CONCURRENT"] = str(max_concurrent)
-    return env
-
-
-def bot_command(kind: str, profile: Path | None) -> list[str]:
-    if kind == ECHO:
-        return [PY, "-m", "bench.echobot"]
-    if profile is not None:
-        return [PY, "-m", "cProfile", "-o", str(profile), "-m", "bot", "run"]
-    return [PY, "-m", "bot", "run"]
-
-
-def _stat_cpu(path: Path) -> float:
-    fields = path.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(proc: asyncio.subprocess.Process | None) -> tuple[float, float] | None:
-    """(all threads, main thread) CPU seconds a live child has used so far (Linux /proc)."""
-    if proc is None or proc.returncode is not None:
-        return None
-    try:
-        return (_stat_cpu(Path(f"/proc/{proc.pid}/stat")),
-                _stat_cpu(Path(f"/proc/{proc.pid}/task/{proc.pid}/stat")))
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def log_problems(path: Path) -> JSONDict:
-    """Count ERROR / WARNING / Traceback lines in a bot log; keep the first few."""
-    counts = {"errors": 0, "warnings": 0, "tracebacks": 0}
-    first: list[str] = []
-    if not path.exists():
-        return {**counts, "first": first}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if " ERROR " in line or " CRITICAL " in line:
-            counts["errors"] += 1
-        elif " WARNING " in line:
-            counts["warnings"] += 1
-        elif line.startswith("Traceback"):
-            counts["tracebacks"] += 1
-        else:
-            continue
-        if len(first) < 3:
-            first.append(line[:200])
-    return {**counts, "first": first}
-
-
-async def _next_event(driver: asyncio.subprocess.Process, bot: asyncio.subprocess.Process | None,
-                      timeout: float) -> JSONDict | None:  # noqa: ASYNC109
-    """The next JSON event from the driver; {"event": "bot_exit"} if the bot dies first;
-    None on timeout or when the driver ended."""
-    assert driver.stdout is not None
-    deadline = time.monotonic() + timeout
-    line_task = asyncio.ensure_future(driver.stdout.readline())
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            waiters: set[asyncio.Future[Any]] = {line_task}
-            bot_task = None
-            if bot is not None and bot.returncode is None:
-                bot_task = asyncio.ensure_future(bot.wait())
-                waiters.add(bot_task)
-            done, _ = await asyncio.wait(waiters, timeout=remaining,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if bot_task is not None and not bot_task.done():
-                bot_task.cancel()
-            if line_task in done:
-                line = line_task.result()
-                if not line:
-                    return None
-                with contextlib.suppress(ValueError):
-                    event = json.loads(line)
-                    if isinstance(event, dict):
-                        return event
-                line_task = asyncio.ensure_future(driver.stdout.readline())
-                continue
-            if bot_task is not None and bot_task in done:
-                return {"event": "bot_exit", "code": bot.returncode if bot else None}
-    finally:
-        if not line_task.done():
-            line_task.cancel()
-
-
-def _send(driver: asyncio.subprocess.Process, cmd: str) -> None:
-    if driver.stdin is not None and driver.returncode is None:
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            driver.stdin.write(json.dumps({"cmd": cmd}).encode() + b"\n")
 
 
 def _add_cpu(total: list[float], sample: tuple[float, float] | None) -> None:
@@ -293,14 +111,14 @@ async def run_bot(opts: argparse.Namespace, scenario: str, kind: str, *, residen
     bot_cpu = [0.0, 0.0]
     fake_cpu = None
     try:
-        ready = await _next_event(driver, None, 60.0)
+        ready = await next_event(driver, None, 60.0)
         if not ready or ready.get("event") != "ready":
             raise RuntimeError(f"fake server did not start (see {tmp / 'driver.log'})")
         env = bot_env(ready["url"], ready["token"], tmp / "siaga.db", opts.max_concurrent)
         bot = await CHILDREN.spawn(bot_command(kind, profile), log=tmp / "bot.log", env=env)
         limit = time.monotonic() + deadline + 120.0
         while time.monotonic() < limit:
-            event = await _next_event(driver, bot, limit - time.monotonic())
+            event = await next_event(driver, bot, limit - time.monotonic())
             if event is None:
                 notes.append("driver gave no result")
                 break
@@ -319,15 +137,15 @@ async def run_bot(opts: argparse.Namespace, scenario: str, kind: str, *, residen
                       flush=True)
                 bot = await CHILDREN.spawn(bot_command(kind, None), log=tmp / "bot.log",
                                            env=env)
-                _send(driver, "restarted")
+                send_command(driver, "restarted")
             elif name == "bot_exit":
                 notes.append(f"bot exited on its own with code {event.get('code')}")
-                _send(driver, "quit")  # the driver reports what it has
+                send_command(driver, "quit")  # the driver reports what it has
                 bot = None
     finally:
         if bot is not None:
             await Children.stop(bot, grace=30.0 if profile else 10.0)
-        _send(driver, "quit")
+        send_command(driver, "quit")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(driver.wait(), 15.0)
         await CHILDREN.kill(driver)
@@ -361,18 +179,14 @@ async def run_bot(opts: argparse.Namespace, scenario: str, kind: str, *, residen
 # --------------------------------------------------------------------------------------------
 
 
-def _fmt(value: Any, spec: str = ".1f", none: str = "-") -> str:
-    return none if value is None else format(value, spec)
-
-
 def _print_run(r: JSONDict) -> None:
     lat = r["latency_ms"]
     line = (f"    -> {r['answered']}/{r['updates_total']} updates answered in "
-            f"{_fmt(r['elapsed_s'])} s: {_fmt(r['updates_per_s'])} updates/s")
+            f"{fmt(r['elapsed_s'])} s: {fmt(r['updates_per_s'])} updates/s")
     if r.get("pct_of_offered") is not None:
         line += (f" ({r['pct_of_offered']:.1f}% of offered {r['offered_rate']:g}/s; the "
-                 f"residents actually offered {_fmt(r.get('offered_per_s_actual'))}/s)")
-    line += f", latency p50 {_fmt(lat['p50'])} ms, p99 {_fmt(lat['p99'])} ms"
+                 f"residents actually offered {fmt(r.get('offered_per_s_actual'))}/s)")
+    line += f", latency p50 {fmt(lat['p50'])} ms, p99 {fmt(lat['p99'])} ms"
     if r["scenario"] == "crash":
         line += f"; lost {r['lost']}, duplicated {r['duplicated']}"
     print(line, flush=True)
@@ -392,7 +206,7 @@ def _print_run(r: JSONDict) -> None:
               f"for an answer (e.g. {r['stuck_examples'][:1]})", flush=True)
     cpu = r.get("cpu_s") or {}
     print(f"    .. CPU seconds: bot {cpu.get('bot')} (main thread {cpu.get('bot_main_thread')}),"
-          f" fake server {cpu.get('fake')}; startup {_fmt(r.get('startup_s'), '.2f')} s",
+          f" fake server {cpu.get('fake')}; startup {fmt(r.get('startup_s'), '.2f')} s",
           flush=True)
 
 
@@ -472,8 +286,6 @@ async def crash(opts: argparse.Namespace) -> JSONDict:
 
 
 async def _broadcast_scenario(name: str, opts: argparse.Namespace) -> JSONDict:
-    from bench import broadcast  # imports the bot's modules; only when asked for
-
     return await broadcast.RUNNERS[name](opts)
 
 
@@ -533,16 +345,16 @@ def table(results: dict[str, JSONDict]) -> str:
             if key == "ours":
                 target = f"{_verdict(res.get('pass'))}  ({res['target']})"
             lines.append(
-                f"{name:<8} {r['bot']:<12} {_fmt(r['updates_per_s']):>10} "
-                f"{_fmt(r.get('pct_of_offered'), '.1f'):>9} {_fmt(lat['p50']):>9} "
-                f"{_fmt(lat['p99']):>9} {_fmt(r.get('lost') if crash_run else None, 'd'):>5} "
-                f"{_fmt(r.get('duplicated') if crash_run else None, 'd'):>5}  {target}"
+                f"{name:<8} {r['bot']:<12} {fmt(r['updates_per_s']):>10} "
+                f"{fmt(r.get('pct_of_offered'), '.1f'):>9} {fmt(lat['p50']):>9} "
+                f"{fmt(lat['p99']):>9} {fmt(r.get('lost') if crash_run else None, 'd'):>5} "
+                f"{fmt(r.get('duplicated') if crash_run else None, 'd'):>5}  {target}"
             )
         cmp_ = res.get("ours_over_echo") or {}
         if cmp_:
             lines.append(
-                f"{name:<8} {'ours/echo':<12} {_fmt(cmp_.get('updates_per_s'), '.3g'):>10} "
-                f"{'':>9} {_fmt(cmp_.get('p50'), '.3g'):>9} {_fmt(cmp_.get('p99'), '.3g'):>9}"
+                f"{name:<8} {'ours/echo':<12} {fmt(cmp_.get('updates_per_s'), '.3g'):>10} "
+                f"{'':>9} {fmt(cmp_.get('p50'), '.3g'):>9} {fmt(cmp_.get('p99'), '.3g'):>9}"
             )
     return "\n".join(lines)
 
@@ -647,8 +459,6 @@ async def amain(opts: argparse.Namespace) -> int:
     chat = {k: v for k, v in results.items() if k not in BROADCAST_SCENARIOS}
     notices = {k: v for k, v in results.items() if k in BROADCAST_SCENARIOS}
     if notices:
-        from bench import broadcast
-
         report["definitions_broadcast"] = broadcast.DEFINITIONS
     opts.json.parent.mkdir(parents=True, exist_ok=True)
     opts.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
