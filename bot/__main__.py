@@ -11,15 +11,18 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from telegram.error import Conflict, InvalidToken, NetworkError
-
+from bot.app import maintenance_loop, open_services
 from bot.areas import RT, RW, Areas, load_areas
 from bot.authz import Action, Role
-from bot.channels.console import ConsoleChannel, language_from_locale
+from bot.broadcasting.workers import start_workers
+from bot.channels.console import ConsoleChannel, ConsoleOutbox, language_from_locale
+from bot.channels.running import LiveChannel, running
+from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
 from bot.context import Services
 from bot.core import Core
+from bot.intake import Intake
 from bot.render import Renderer
 from db.database import Database
 from db.migrate import migrate
@@ -53,27 +56,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.asynccontextmanager
-async def _services(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.app import open_services
-
-    async with open_services(settings) as services:
-        yield services
+def live_channels(services: Services, intake: Intake) -> list[LiveChannel]:
+    """Every channel configured to receive updates, run together by ``run`` (a WhatsApp
+    channel will be one more entry)."""
+    found: list[LiveChannel] = []
+    if services.settings.telegram.enabled:
+        found.append(TelegramChannel.build(services, intake.core, intake))
+    return found
 
 
 async def _run(settings: Settings) -> int:
-    from bot.app import broadcasting, maintenance_loop
-
-    async with _services(settings) as services:
+    async with open_services(settings) as services:
         core = Core(services)
         housekeeping = asyncio.create_task(maintenance_loop(services))
         try:
-            if not settings.telegram.enabled:
+            intake = Intake(services, core)
+            channels = live_channels(services, intake)
+            if not channels:
                 print(NO_CHANNEL, file=sys.stderr)
                 return await _console(services, core, "demo")
-            from bot.channels.telegram import TelegramChannel
-
-            channel = TelegramChannel.build(services, core)
             loop = asyncio.get_running_loop()
             main = asyncio.current_task()
             stopping = False
@@ -88,26 +89,11 @@ async def _run(settings: Settings) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop)
-            mode = "webhook" if settings.telegram.webhook else "long polling"
-            log.info("Telegram channel starting (%s)", mode)
             try:
-                async with channel.outbox() as transport, broadcasting(services, [transport]):
-                    if settings.telegram.webhook:
-                        await channel.run_webhook()
-                    else:
-                        await channel.run_polling()
+                async with running(services, intake, channels) as live:
+                    await live.wait()
             except asyncio.CancelledError:
                 log.info("stopped")
-            except InvalidToken:
-                raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram rejected this token "
-                                  "(check it with @BotFather)") from None
-            except Conflict:
-                raise ConfigError("TELEGRAM_BOT_TOKEN: another process is already receiving "
-                                  "this bot's updates; stop it first") from None
-            except NetworkError as exc:
-                reason = str(exc).replace(settings.telegram.bot_token or "", "<token>")
-                raise ConfigError(f"TELEGRAM_BASE_URL: cannot reach the Bot API at "
-                                  f"{settings.telegram.base_url} ({reason})") from None
             return 0
         finally:
             housekeeping.cancel()
@@ -116,17 +102,14 @@ async def _run(settings: Settings) -> int:
 
 
 async def _console(services: Services, core: Core, user: str) -> int:
-    from bot.app import broadcasting
-    from bot.channels.console import ConsoleOutbox
-
     renderer = Renderer(services.content, "console", services.settings.default_language)
-    async with broadcasting(services, [ConsoleOutbox(renderer)]):
+    async with start_workers(services, [ConsoleOutbox(renderer)]):
         await ConsoleChannel(core, renderer, user, language_hint=language_from_locale()).run()
     return 0
 
 
 async def _console_cmd(settings: Settings, user: str) -> int:
-    async with _services(settings) as services:
+    async with open_services(settings) as services:
         return await _console(services, Core(services), user)
 
 
@@ -170,7 +153,7 @@ def _check_grant(role: str, identity: str, area: str, areas: Areas) -> str | Non
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with open_services(settings) as services:
         actor = f"cli:{getpass.getuser()}"
         repo = services.store.reads.roles
         if args.admin_command == "list":

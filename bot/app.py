@@ -6,9 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.areas import load_areas
 from bot.authz import Authorizer
@@ -17,30 +15,20 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.registry import catalog
 from db.database import Database
 from db.migrate import migrate
 from db.store import Store
 
-if TYPE_CHECKING:
-    from bot.broadcasting.outbox import Sender, Transport
-    from bot.broadcasting.progress import Reporter
-    from bot.broadcasting.scheduler import NoticeScheduler
-
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Workers:
-    scheduler: NoticeScheduler
-    senders: list[Sender]
-    reporter: Reporter
 
 
 def configured_channels(settings: Settings) -> dict[str, ChannelTraits]:
     """The traits of every channel this deployment runs (the console always)."""
     found = {"console": CONSOLE}
     if settings.telegram.enabled:
-        found["telegram"] = telegram_traits(settings.telegram.bot_username)
+        tg = settings.telegram
+        found["telegram"] = telegram_traits(tg.bot_username, tg.group_per_minute)
     return found
 
 
@@ -56,7 +44,7 @@ async def open_services(settings: Settings, clock: Clock | None = None
         await migrate(db)
         store = Store(db)
         yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock),
-                       channels=configured_channels(settings))
+                       channels=configured_channels(settings), features=catalog())
     finally:
         await db.close()
 
@@ -87,35 +75,3 @@ async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(every)
-
-
-@contextlib.asynccontextmanager
-async def broadcasting(services: Services, transports: list[Transport]
-                       ) -> AsyncIterator[Workers]:
-    """Run the scheduler, one outbox sender per channel and the progress reporter."""
-    from bot.broadcasting.outbox import Sender
-    from bot.broadcasting.progress import Reporter
-    from bot.broadcasting.scheduler import NoticeScheduler
-
-    reporter = Reporter(services, {t.channel: t for t in transports})
-    senders = [Sender(services, t, on_flush=reporter.wake) for t in transports]
-    for sender in senders:
-        services.signals.outbox_listeners.append(sender.wake)
-    scheduler = NoticeScheduler(services)
-    tasks = [asyncio.create_task(s.run(), name=f"sender-{s.transport.channel}")
-             for s in senders]
-    tasks.append(asyncio.create_task(reporter.run(), name="reporter"))
-    try:
-        await scheduler.start()
-        yield Workers(scheduler, senders, reporter)
-    finally:
-        scheduler.stop()
-        for sender in senders:
-            sender.stop()
-        await asyncio.wait(tasks[:-1], timeout=10)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for sender in senders:
-            with contextlib.suppress(ValueError):
-                services.signals.outbox_listeners.remove(sender.wake)

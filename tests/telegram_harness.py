@@ -7,22 +7,25 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.app import Workers, broadcasting, open_services
+from bot.app import open_services
+from bot.broadcasting.workers import Workers
+from bot.channels.running import Live, running
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock, FakeClock
 from bot.context import Services
 from bot.core import Core
+from bot.intake import Intake
 from tests.conftest import make_settings
 from tests.fake_telegram import FakeBotAPI
 
 
 class RunningBot:
-    def __init__(self, services: Services, channel: TelegramChannel, task: asyncio.Task,
-                 workers: Workers) -> None:
+    def __init__(self, services: Services, channel: TelegramChannel, live: Live) -> None:
         self.services = services
         self.channel = channel
-        self.task = task
-        self.workers = workers
+        self.intake: Intake = live.intake
+        self.task: asyncio.Task = live.tasks[channel.name]  # the polling loop
+        self.workers: Workers = live.workers
 
     async def outbox_idle(self, timeout: float = 10.0, *,  # noqa: ASYNC109
                           final: bool = False) -> None:
@@ -55,28 +58,25 @@ class RunningBot:
     async def settled(self) -> None:
         """Wait until every update received so far is handled and its state committed."""
         await asyncio.sleep(0.05)
-        await self.channel.dispatcher.join()
+        await self.intake.join()
 
 
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeBotAPI, tmp_path: Path, clock: Clock | None = None,
                       **env: str) -> AsyncIterator[RunningBot]:
-    """Start the bot in long-polling mode on ``tmp_path``'s database; stop it on exit."""
+    """Start the bot as ``python -m bot run`` does, in long-polling mode on ``tmp_path``'s
+    database; stop it on exit."""
     settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=fake.token,
                              TELEGRAM_BASE_URL=fake.base_url, TELEGRAM_POLL_TIMEOUT="1",
                              TELEGRAM_BOT_USERNAME=fake.bot_username, **env)
     async with open_services(settings, clock or FakeClock()) as services:
-        channel = TelegramChannel.build(services, Core(services))
+        core = Core(services)
+        intake = Intake(services, core, retry_delay=0.2)
+        channel = TelegramChannel.build(services, core, intake)
         channel.backoff = 0.02  # retries in milliseconds, not seconds
-        async with channel.outbox() as transport, broadcasting(services, [transport]) as workers:
-            for sender in workers.senders:
+        async with running(services, intake, [channel]) as live:
+            for sender in live.workers.senders:
                 sender.idle_poll = 0.05
-            workers.reporter.every = 0.1
-            workers.reporter.edit_every = 0.2
-            task = asyncio.create_task(channel.run_polling())
-            try:
-                yield RunningBot(services, channel, task, workers)
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            live.workers.reporter.every = 0.1
+            live.workers.reporter.edit_every = 0.2
+            yield RunningBot(services, channel, live)

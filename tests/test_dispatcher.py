@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.dispatcher import Dispatcher
+from bot.intake import Dispatcher
 from db.repositories.inbox import InboxItem
 
 

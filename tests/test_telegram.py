@@ -244,10 +244,11 @@ async def test_updates_recorded_but_not_handled_are_answered_after_a_crash(fake,
         bot.task.cancel()  # stop polling; record updates as the poller would, then "crash"
         await asyncio.sleep(0.1)
         updates = [await u.send("/darurat") for u in users]
-        fresh = await bot.channel.record(updates)
+        fresh = await bot.intake.store("telegram", updates)  # committed, not yet handed on
         assert len(fresh) == 20
-        again = await bot.channel.record(updates)  # a re-delivery is recognised and skipped
+        again = await bot.intake.record("telegram", updates)  # a re-delivery is skipped
         assert again == []
+        assert bot.intake.backlog == 0
     # Telegram still holds the unconfirmed updates and will re-deliver them too
     async with running_bot(fake, tmp_path) as bot:
         for u in users:

@@ -1,9 +1,11 @@
-"""Webhook mode: the secret header is checked on every request; refused requests do nothing."""
+"""Webhook mode: the secret header is checked on every request; refused requests do nothing.
+
+The bot runs as ``python -m bot run`` runs it: every channel with one intake and one web
+server (``bot/channels/running.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,9 +14,11 @@ import aiohttp
 import pytest
 
 from bot.app import open_services
+from bot.channels.running import running
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel
 from bot.clock import FakeClock
 from bot.core import Core
+from bot.intake import Intake
 from db.repositories.inbox import InboxRepo
 from tests.conftest import make_settings
 from tests.fake_telegram import FakeBotAPI
@@ -37,19 +41,19 @@ async def webhook_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeBotAPI, str, ob
         tmp_path, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
         TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg/hook", TELEGRAM_WEBHOOK_SECRET=SECRET,
         SIAGA_HTTP_HOST="127.0.0.1", SIAGA_HTTP_PORT=str(port))
-    async with open_services(settings, FakeClock()) as services:
-        channel = TelegramChannel.build(services, Core(services))
-        task = asyncio.create_task(channel.run_webhook())
-        hook = await fake.wait_for_call("setWebhook")
-        assert hook["url"] == "https://bot.example.org/tg/hook"
-        assert hook["secret_token"] == SECRET
-        try:
-            yield fake, f"http://127.0.0.1:{port}/tg/hook", services
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await fake.stop()
+    try:
+        async with open_services(settings, FakeClock()) as services:
+            core = Core(services)
+            intake = Intake(services, core)
+            channel = TelegramChannel.build(services, core, intake)
+            async with running(services, intake, [channel]) as live:
+                hook = await fake.wait_for_call("setWebhook")
+                assert hook["url"] == "https://bot.example.org/tg/hook"
+                assert hook["secret_token"] == SECRET
+                assert live.web is not None
+                yield fake, f"http://127.0.0.1:{port}/tg/hook", services
+    finally:
+        await fake.stop()
 
 
 def update(update_id: int, user_id: int, text: str) -> dict:
@@ -88,3 +92,34 @@ async def test_right_secret_is_recorded_answered_and_deduplicated(webhook_bot) -
     await asyncio.sleep(0.3)
     assert len(fake.messages_to(902)) == 1
     assert await InboxRepo(services.store.db.conn).count("telegram", "done") == 1
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,  # too deep for the JSON parser
+    b'{"update_id": 8, "message": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+    b"\xff\xfe not text",
+    b'{"update_id": "8"}',
+    b"[1, 2]",
+])
+async def test_malformed_or_deeply_nested_json_is_refused_with_400(webhook_bot, body) -> None:
+    fake, url, services = webhook_bot
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers={SECRET_HEADER: SECRET,
+                                                      "Content-Type": "application/json"}
+                             ) as resp:
+            assert resp.status == 400
+        async with http.post(url, json=update(9, 903, "/darurat"),
+                             headers={SECRET_HEADER: SECRET}) as resp:
+            assert resp.status == 200  # the server still serves
+    assert "Kontak darurat" in (await fake.user(903).next_reply())["text"]
+    async with services.store.db.conn.execute("SELECT external_id FROM inbox") as cur:
+        assert [row[0] for row in await cur.fetchall()] == ["9"]
+
+
+async def test_healthz_is_served_next_to_the_webhook(webhook_bot) -> None:
+    _, url, _ = webhook_bot
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url.replace("/tg/hook", "/healthz")) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"status": "ok", "database": True,
+                                         "sender": {"telegram": True}, "inbox_backlog": 0}

@@ -12,6 +12,7 @@ import sys
 from typing import TextIO
 
 from bot.broadcasting.outbox import Delivery, RateLimiter
+from bot.channels.traits import CONSOLE
 from bot.core import Core
 from bot.events import Event, Kind, Reply
 from bot.render import Renderer
@@ -45,6 +46,11 @@ def language_from_locale(environ: dict[str, str] | None = None) -> str | None:
 
 
 class ConsoleChannel:
+    """One person chatting in this terminal; not an intake channel (nothing to re-deliver)."""
+
+    name = CHANNEL
+    traits = CONSOLE
+
     def __init__(self, core: Core, renderer: Renderer, user: str = "demo",
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
                  language_hint: str | None = None) -> None:

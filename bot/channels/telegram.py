@@ -1,9 +1,9 @@
-"""The Telegram channel: translate updates to events and render replies with python-telegram-bot.
+"""The Telegram channel: translate updates to events and send replies with python-telegram-bot.
 
-Every update is written to the inbox before Telegram is told we have it: in polling mode the
-next getUpdates (whose offset confirms the batch) is only sent after the batch is committed;
-in webhook mode the HTTP 200 is only sent after the update is committed. Items are then
-handled by the dispatcher and marked done in the same commit as the person's new state.
+Updates go to the intake (``bot/intake.py``) before Telegram is told we have them: in
+polling mode the next getUpdates (whose offset confirms the batch) is only sent after the
+batch is committed; in webhook mode the HTTP 200 is only sent after the update is committed.
+The webhook route is served by the one web server (``bot/web.py``); the secret is checked here.
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
+from telegram import BotCommand
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -35,19 +32,20 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.channels.dispatcher import Dispatcher
 from bot.channels.http import AiohttpRequest
-from bot.config import ConfigError
+from bot.channels.telegram_outbox import TelegramOutbox
+from bot.channels.telegram_replies import CHANNEL, TelegramReplies, seconds
+from bot.channels.traits import telegram_traits
+from bot.config import ConfigError, TelegramSettings
 from bot.context import Services
 from bot.core import Core
 from bot.events import Event, Kind, Reply
-from bot.render import Renderer
+from bot.intake import Intake
 from bot.router import PUBLIC_COMMANDS
-from db.repositories.inbox import InboxItem, NewUpdate
+from bot.web import Route, read_json
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 GROUP_TYPES = ("group", "supergroup")
 GROUP_COMMANDS = ("hubungkan", "link", "putuskan", "unlink")
@@ -180,27 +178,45 @@ def removed_from_group(update: dict[str, Any]) -> str | None:
     return None
 
 
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+@contextlib.contextmanager
+def _explained(settings: TelegramSettings) -> Iterator[None]:
+    """Telegram refusing us at start-up, as one line naming the setting to fix (no secret)."""
+    try:
+        yield
+    except InvalidToken:
+        raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram rejected this token "
+                          "(check it with @BotFather)") from None
+    except Conflict:
+        raise ConfigError("TELEGRAM_BOT_TOKEN: another process is already receiving "
+                          "this bot's updates; stop it first") from None
+    except NetworkError as exc:
+        reason = str(exc).replace(settings.bot_token or "", "<token>")
+        raise ConfigError(f"TELEGRAM_BASE_URL: cannot reach the Bot API at "
+                          f"{settings.base_url} ({reason})") from None
 
 
 class TelegramChannel:
-    def __init__(self, services: Services, core: Core, application: Application) -> None:
+    name = CHANNEL
+
+    def __init__(self, services: Services, application: Application, intake: Intake) -> None:
+        tg = services.settings.telegram
         self.services = services
-        self.core = core
         self.app = application
         self.bot = application.bot
-        lang = services.settings.default_language
-        self.renderer = Renderer(services.content, "telegram", lang)
-        self.labels = Renderer(services.content, "console", lang)  # button labels are plain
-        self.dispatcher = Dispatcher(self._process, services.settings.telegram.max_concurrent)
-        self._stop = asyncio.Event()
+        self.traits = telegram_traits(tg.bot_username)
+        self.max_concurrent = tg.max_concurrent
+        self.replies = TelegramReplies(services.content, services.settings.default_language)
         self._requests: tuple[AiohttpRequest, ...] = ()
-        self.backoff = 0.5  # first retry delay in seconds (tests shorten it)
+        self.backoff = 0.5  # first retry delay of a Bot API call in seconds (tests shorten it)
         self.limiter: Any = None  # the outbox's rate limiter, once the outbox runs
+        self.intake = intake
+        intake.add(self)
 
     @classmethod
-    def build(cls, services: Services, core: Core) -> TelegramChannel:
+    def build(cls, services: Services, core: Core, intake: Intake | None = None
+              ) -> TelegramChannel:
+        """The channel, feeding ``intake`` (the process's, shared by every channel), or an
+        intake of its own into ``core``."""
         tg = services.settings.telegram
         # PTB 22 warns on every RetryAfter unless time periods are timedeltas; we handle both.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -216,33 +232,11 @@ class TelegramChannel:
             .updater(None)
             .build()
         )
-        channel = cls(services, core, application)
+        channel = cls(services, application, intake or Intake(services, core))
         channel._requests = requests
         return channel
 
     # --- sending -------------------------------------------------------------------------
-
-    def markup(self, reply: Reply, lang: str) -> InlineKeyboardMarkup | None:
-        if not reply.buttons:
-            return None
-        return InlineKeyboardMarkup([
-            [InlineKeyboardButton(self.labels.render(b.label, lang), callback_data=b.payload)
-             for b in row]
-            for row in reply.buttons
-        ])
-
-    async def send_reply(self, bot: Bot, chat_id: int, reply: Reply, lang: str) -> Message:
-        """Send one reply: a text message, or a photo/document with the text as caption."""
-        text = self.renderer.render(reply.text, lang)
-        markup = self.markup(reply, lang)
-        if reply.media is not None and reply.media.kind == "photo":
-            return await bot.send_photo(chat_id, reply.media.ref, caption=text,
-                                        parse_mode=ParseMode.HTML, reply_markup=markup)
-        if reply.media is not None:
-            return await bot.send_document(chat_id, reply.media.ref, caption=text,
-                                           parse_mode=ParseMode.HTML, reply_markup=markup)
-        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                      reply_markup=markup, disable_web_page_preview=True)
 
     async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff."""
@@ -251,7 +245,7 @@ class TelegramChannel:
             try:
                 return await fn(*args, **kwargs)
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(seconds(exc.retry_after))
             except (Forbidden, BadRequest, InvalidToken):
                 raise
             except (TimedOut, NetworkError) as exc:
@@ -272,7 +266,7 @@ class TelegramChannel:
                 if self.limiter is not None:  # replies count towards the rate, never wait
                     self.limiter.take()
                 try:
-                    await self._call("sendMessage", self.send_reply, self.bot,
+                    await self._call("sendMessage", self.replies.send, self.bot,
                                      int(event.address), reply, lang)
                 except BadRequest as exc:  # our message is at fault: sending it again won't help
                     log.error("Telegram refused reply %s: %s", reply.text.key, exc)
@@ -293,58 +287,46 @@ class TelegramChannel:
         except TelegramError as exc:  # too old to answer: the reply message still arrives
             log.debug("answerCallbackQuery failed: %s", exc)
 
-    # --- the inbox -----------------------------------------------------------------------
-
-    async def record(self, updates: list[dict[str, Any]]) -> list[InboxItem]:
-        """Commit raw updates to the inbox; return the ones not seen before."""
-        rows = [NewUpdate(str(u["update_id"]), sender_of(u), json.dumps(u, ensure_ascii=False))
-                for u in updates if "update_id" in u]
-        now = self.services.clock.now()
-        return await self.services.store.write(lambda tx: tx.inbox.record(CHANNEL, rows,
-                                                                                  now))
-
-    async def _process(self, item: InboxItem) -> None:
-        clock = self.services.clock
-
-        async def finish(tx: Any, error: str | None = None) -> None:
-            await tx.inbox.finish(item.id, clock.now(), error)
-
+    @contextlib.asynccontextmanager
+    async def outbox(self) -> AsyncIterator[TelegramOutbox]:
+        """The transport the outbox sender uses (its own connection pool)."""
+        transport = TelegramOutbox(self)
         try:
-            update = json.loads(item.payload)
-            event = translate(update, self.services.settings.telegram.bot_username
-                              or getattr(self.bot, "username", None))
-            if event is None:
-                membership = blocked_by(update)
-                if membership is not None:
-                    identity, reachable = membership
-                    await self.services.store.write(
-                        lambda tx: tx.people.set_active(identity, reachable))
-                group = removed_from_group(update)
-                if group is not None:
-                    await self.services.store.write(
-                        lambda tx: tx.notices.unlink_group(CHANNEL, group))
-                await self.services.store.write(finish)
-                return
-            if event.group:
-                event = await self._check_group_admin(event)
-            delay = self.backoff * 10
-            while True:
-                try:
-                    await self.core.handle(event, self.deliver, finish)
-                    return
-                except (TimedOut, NetworkError) as exc:
-                    if isinstance(exc, BadRequest):
-                        raise
-                    # Telegram unreachable: keep the update (and this person's next ones)
-                    # and answer it once Telegram is back; its state was not saved.
-                    log.warning("update %s not delivered (%s); retrying in %.0fs",
-                                item.external_id, exc, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 120.0)
-        except Exception as exc:
-            log.exception("update %s failed", item.external_id)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            await self.services.store.write(lambda tx: finish(tx, error))
+            await transport.start()
+            yield transport
+        finally:
+            await transport.stop()
+
+    # --- what the intake asks ------------------------------------------------------------
+
+    def external_id(self, raw: dict[str, Any]) -> str | None:
+        return str(raw["update_id"]) if "update_id" in raw else None
+
+    def sender_of(self, raw: dict[str, Any]) -> str | None:
+        return sender_of(raw)
+
+    def translate(self, raw: dict[str, Any]) -> Event | None:
+        return translate(raw, self.services.settings.telegram.bot_username
+                         or getattr(self.bot, "username", None))
+
+    async def prepare(self, event: Event) -> Event:
+        return await self._check_group_admin(event) if event.group else event
+
+    async def on_other(self, raw: dict[str, Any]) -> None:
+        """A person blocked or unblocked the bot; the bot was removed from a group."""
+        membership = blocked_by(raw)
+        if membership is not None:
+            identity, reachable = membership
+            await self.services.store.write(
+                lambda tx: tx.people.set_active(identity, reachable))
+        group = removed_from_group(raw)
+        if group is not None:
+            await self.services.store.write(lambda tx: tx.notices.unlink_group(CHANNEL, group))
+
+    def is_unreachable(self, exc: BaseException) -> bool:
+        """Timeouts and network errors, 5xx included, after ``_call``'s retries (a 400 is
+        our mistake, not an outage)."""
+        return isinstance(exc, TimedOut | NetworkError) and not isinstance(exc, BadRequest)
 
     async def _check_group_admin(self, event: Event) -> Event:
         """Tell the core whether the sender of a group command administers that group."""
@@ -358,29 +340,6 @@ class TelegramChannel:
             admin = False
         return replace(event, group_admin=admin)
 
-    async def resume_pending(self) -> int:
-        """Hand every update left unfinished by a previous run to the dispatcher."""
-        items = await self.services.store.reads.inbox.pending(CHANNEL)
-        # a webhook may have recorded them out of order; Telegram's update ids are in order
-        items.sort(key=lambda it: int(it.external_id) if it.external_id.isdigit() else 0)
-        for item in items:
-            self.dispatcher.submit(item)
-        if items:
-            log.info("resuming %d unfinished updates from the inbox", len(items))
-        return len(items)
-
-    @contextlib.asynccontextmanager
-    async def outbox(self) -> AsyncIterator[Any]:
-        """The transport the outbox sender uses (its own connection pool)."""
-        from bot.channels.telegram_outbox import TelegramOutbox
-
-        transport = TelegramOutbox(self)
-        try:
-            await transport.start()
-            yield transport
-        finally:
-            await transport.stop()
-
     # --- lifecycle -----------------------------------------------------------------------
 
     async def register_commands(self) -> None:
@@ -391,34 +350,47 @@ class TelegramChannel:
         await self._call("setMyCommands", self.bot.set_my_commands, ens, language_code="en")
 
     async def start(self) -> None:
-        """Connect (retrying a brief network failure), register commands, resume the inbox."""
-        delay = self.backoff * 2
-        for attempt in range(3):
-            try:
-                await self.app.initialize()
-                break
-            except (InvalidToken, BadRequest, Forbidden):
-                raise
-            except (TimedOut, NetworkError) as exc:
-                if attempt == 2:
+        """Connect (retrying a brief network failure) and register the commands."""
+        tg = self.services.settings.telegram
+        log.info("Telegram channel starting (%s)", "webhook" if tg.webhook else "long polling")
+        with _explained(tg):
+            delay = self.backoff * 2
+            for attempt in range(3):
+                try:
+                    await self.app.initialize()
+                    break
+                except (InvalidToken, BadRequest, Forbidden):
                     raise
-                log.warning("cannot reach Telegram yet (%s); retrying in %.0fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        await self.register_commands()
-        await self.resume_pending()
+                except (TimedOut, NetworkError) as exc:
+                    if attempt == 2:
+                        raise
+                    log.warning("cannot reach Telegram yet (%s); retrying in %.0fs", exc,
+                                delay)
+                    await asyncio.sleep(delay)
+                    delay *= 2
+            await self.register_commands()
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop taking updates, let the ones in hand finish (up to ``grace`` s), shut down."""
-        self._stop.set()
-        try:
-            await asyncio.wait_for(self.dispatcher.join(), timeout=grace)
-        except TimeoutError:
-            log.warning("stopping with %d updates unfinished; they resume at next start",
-                        self.dispatcher.backlog)
-        await self.dispatcher.cancel()
+    async def run(self) -> None:
+        """Long-poll, or (webhook mode) register the webhook and let the web server receive."""
+        tg = self.services.settings.telegram
+        with _explained(tg):
+            if not tg.webhook:
+                await self.poll()
+                return
+            try:
+                await self._call("setWebhook", self.bot.set_webhook, url=tg.webhook_url,
+                                 secret_token=tg.webhook_secret,
+                                 allowed_updates=["message", "callback_query", "my_chat_member"])
+            except BadRequest as exc:
+                raise ConfigError(f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook "
+                                  f"({exc.message})") from None
+        log.info("Telegram webhook set; receiving at %s", self.webhook_path)
+        await asyncio.Event().wait()  # until cancelled
+
+    async def stop(self) -> None:
+        """Disconnect; also when start-up failed before PTB initialised."""
         await self.app.shutdown()
-        for request in self._requests:  # also when start-up failed before PTB initialised
+        for request in self._requests:
             await request.shutdown()
 
     async def poll(self) -> None:
@@ -427,7 +399,7 @@ class TelegramChannel:
         await self._call("deleteWebhook", self.bot.delete_webhook)
         offset: int | None = None
         delay = 1.0
-        while not self._stop.is_set():
+        while True:
             try:
                 # Bot._post returns the raw JSON; the public get_updates would parse it into
                 # objects we would only serialise again to store them verbatim.
@@ -438,7 +410,7 @@ class TelegramChannel:
                 )
                 delay = 1.0
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(seconds(exc.retry_after))
                 continue
             except (InvalidToken, Conflict):
                 raise
@@ -450,73 +422,36 @@ class TelegramChannel:
             if not updates:
                 continue
             try:
-                fresh = await self.record(updates)
+                await self.intake.record(CHANNEL, updates)
             except Exception:  # not confirmed: Telegram sends the batch again
                 log.exception("could not record %d updates; retrying", len(updates))
                 await asyncio.sleep(delay)
                 continue
-            for item in fresh:
-                self.dispatcher.submit(item)
             offset = max(u["update_id"] for u in updates) + 1
-
-    async def run_polling(self) -> None:
-        try:
-            await self.start()
-            await self.poll()
-        finally:
-            await self.stop()
 
     # --- webhook -------------------------------------------------------------------------
 
-    def webhook_app(self) -> web.Application:
-        """The aiohttp app that receives Telegram's POSTs (secret checked on every request)."""
-        tg = self.services.settings.telegram
-        secret = (tg.webhook_secret or "").encode()
-        path = urlparse(tg.webhook_url or "").path or "/"
+    @property
+    def webhook_path(self) -> str:
+        return urlparse(self.services.settings.telegram.webhook_url or "").path or "/"
 
-        async def receive(request: web.Request) -> web.Response:
-            given = request.headers.get(SECRET_HEADER, "").encode()
-            if not secret or not hmac.compare_digest(given, secret):
-                return web.Response(status=403, text="forbidden")
-            try:
-                update = await request.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                return web.Response(status=400, text="bad json")
-            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-                return web.Response(status=400, text="not an update")
-            for item in await self.record([update]):
-                self.dispatcher.submit(item)
-            return web.Response(text="ok")
+    def routes(self) -> list[Route]:
+        """Telegram's POSTs on the web server, in webhook mode."""
+        if not self.services.settings.telegram.webhook:
+            return []
+        return [Route("POST", self.webhook_path, self.receive)]
 
-        async def health(_: web.Request) -> web.Response:
-            return web.Response(text="ok")
-
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_post(path, receive)
-        app.router.add_get("/healthz", health)
-        return app
-
-    async def run_webhook(self) -> None:
-        s = self.services.settings
-        runner = web.AppRunner(self.webhook_app(), access_log=None)
+    async def receive(self, request: web.Request) -> web.Response:
+        """One update from Telegram: secret checked, committed, then (only then) 200."""
+        secret = (self.services.settings.telegram.webhook_secret or "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            return web.Response(status=403, text="forbidden")
         try:
-            await self.start()
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, s.http_host, s.http_port).start()
-            except OSError as exc:
-                raise ConfigError(f"SIAGA_HTTP_PORT: cannot listen on {s.http_host}:"
-                                  f"{s.http_port} ({exc.strerror})") from None
-            try:
-                await self._call("setWebhook", self.bot.set_webhook,
-                                 url=s.telegram.webhook_url,
-                                 secret_token=s.telegram.webhook_secret,
-                                 allowed_updates=["message", "callback_query", "my_chat_member"])
-            except BadRequest as exc:
-                raise ConfigError(f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook "
-                                  f"({exc.message})") from None
-            log.info("webhook listening on %s:%s", s.http_host, s.http_port)
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-            await self.stop()
+            update = await read_json(request)
+        except ValueError:
+            return web.Response(status=400, text="bad json")
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return web.Response(status=400, text="not an update")
+        await self.intake.record(CHANNEL, [update])
+        return web.Response(text="ok")

@@ -8,6 +8,7 @@ second overall (we default to 25), one a second per private chat, 20 a minute pe
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from telegram import Bot
 from telegram.error import (
@@ -23,20 +24,29 @@ from telegram.error import (
 
 from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.channels.http import AiohttpRequest
-from bot.channels.telegram import CHANNEL, TelegramChannel, _seconds
+from bot.channels.telegram_replies import CHANNEL, TelegramReplies, seconds
+from bot.context import Services
 from bot.events import Reply
+
+
+class Chat(Protocol):
+    """The Telegram chat channel whose replies share this outbox's rate."""
+
+    services: Services
+    replies: TelegramReplies
+    limiter: RateLimiter | None
 
 
 class TelegramOutbox:
     channel = CHANNEL
 
-    def __init__(self, channel: TelegramChannel, bot: Bot | None = None) -> None:
-        tg = channel.services.settings.telegram
+    def __init__(self, chat: Chat, bot: Bot | None = None) -> None:
+        tg = chat.services.settings.telegram
         self.limiter = RateLimiter(tg.send_rate)
-        channel.limiter = self.limiter  # replies take a slot too, without waiting
+        chat.limiter = self.limiter  # replies take a slot too, without waiting
         self.per_chat = tg.per_chat_interval
         self.per_group = 60.0 / tg.group_per_minute
-        self.renderer = channel
+        self.replies = chat.replies
         self._request: AiohttpRequest | None = None
         if bot is None:
             self._request = AiohttpRequest(max(8, min(256, int(tg.send_rate))))
@@ -67,7 +77,7 @@ class TelegramOutbox:
     async def send(self, address: str, lang: str, reply: Reply) -> Delivery:
         try:
             await self._ready()
-            message = await self.renderer.send_reply(self.bot, int(address), reply, lang)
+            message = await self.replies.send(self.bot, int(address), reply, lang)
         except Exception as exc:
             return _failure(exc)
         return Delivery("sent", external_id=str(message.message_id))
@@ -76,7 +86,7 @@ class TelegramOutbox:
         try:
             await self._ready()
             await self.bot.edit_message_text(
-                self.renderer.renderer.render(reply.text, lang), chat_id=int(address),
+                self.replies.text(reply, lang), chat_id=int(address),
                 message_id=int(message_id), parse_mode="HTML")
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -90,7 +100,7 @@ class TelegramOutbox:
 def _failure(exc: Exception) -> Delivery:
     """What a Bot API error means for the message."""
     if isinstance(exc, RetryAfter):
-        return Delivery("limited", retry_after=_seconds(exc.retry_after), reason=str(exc))
+        return Delivery("limited", retry_after=seconds(exc.retry_after), reason=str(exc))
     if isinstance(exc, ChatMigrated):
         return Delivery("retry", moved_to=str(exc.new_chat_id), reason=str(exc))
     if isinstance(exc, Forbidden):  # blocked by the user, deactivated, removed from the group

@@ -1,0 +1,57 @@
+"""The background workers of broadcasting: the scheduler, one outbox sender per channel and
+the progress reporter, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from bot.broadcasting.outbox import Sender, Transport
+from bot.broadcasting.progress import Reporter
+from bot.broadcasting.scheduler import NoticeScheduler
+from bot.context import Services
+
+
+@dataclass
+class Workers:
+    scheduler: NoticeScheduler
+    senders: list[Sender]
+    reporter: Reporter
+    sender_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def running(self) -> dict[str, bool]:
+        """Whether each channel's sender is still running (for /healthz)."""
+        return {channel: not task.done() for channel, task in self.sender_tasks.items()}
+
+
+@contextlib.asynccontextmanager
+async def start_workers(services: Services, transports: list[Transport]
+                        ) -> AsyncIterator[Workers]:
+    """Run the scheduler, one outbox sender per channel and the progress reporter."""
+    reporter = Reporter(services, {t.channel: t for t in transports})
+    senders = [Sender(services, t, on_flush=reporter.wake) for t in transports]
+    for sender in senders:
+        services.signals.outbox_listeners.append(sender.wake)
+    scheduler = NoticeScheduler(services)
+    sender_tasks = {s.transport.channel: asyncio.create_task(s.run(),
+                                                             name=f"sender-{s.transport.channel}")
+                    for s in senders}
+    tasks = [*sender_tasks.values()]
+    reporting = asyncio.create_task(reporter.run(), name="reporter")
+    try:
+        await scheduler.start()
+        yield Workers(scheduler, senders, reporter, sender_tasks)
+    finally:
+        scheduler.stop()
+        for sender in senders:
+            sender.stop()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        for task in [*tasks, reporting]:
+            task.cancel()
+        await asyncio.gather(*tasks, reporting, return_exceptions=True)
+        for sender in senders:
+            with contextlib.suppress(ValueError):
+                services.signals.outbox_listeners.remove(sender.wake)

@@ -1,0 +1,51 @@
+"""Rendering and sending one reply on Telegram: shared by the chat (``telegram.py``) and the
+outbox transport (``telegram_outbox.py``), each with its own ``Bot`` and connection pool."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+
+from bot.content import Content
+from bot.events import Reply
+from bot.render import Renderer
+
+CHANNEL = "telegram"
+
+
+def seconds(value: int | float | timedelta) -> float:
+    """A PTB time period (``retry_after``) in seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramReplies:
+    def __init__(self, content: Content, default_language: str) -> None:
+        self.renderer = Renderer(content, "telegram", default_language)
+        self.labels = Renderer(content, "console", default_language)  # button labels: plain
+
+    def text(self, reply: Reply, lang: str) -> str:
+        return self.renderer.render(reply.text, lang)
+
+    def markup(self, reply: Reply, lang: str) -> InlineKeyboardMarkup | None:
+        if not reply.buttons:
+            return None
+        return InlineKeyboardMarkup([
+            [InlineKeyboardButton(self.labels.render(b.label, lang), callback_data=b.payload)
+             for b in row]
+            for row in reply.buttons
+        ])
+
+    async def send(self, bot: Bot, chat_id: int, reply: Reply, lang: str) -> Message:
+        """Send one reply: a text message, or a photo/document with the text as caption."""
+        text = self.text(reply, lang)
+        markup = self.markup(reply, lang)
+        if reply.media is not None and reply.media.kind == "photo":
+            return await bot.send_photo(chat_id, reply.media.ref, caption=text,
+                                        parse_mode=ParseMode.HTML, reply_markup=markup)
+        if reply.media is not None:
+            return await bot.send_document(chat_id, reply.media.ref, caption=text,
+                                           parse_mode=ParseMode.HTML, reply_markup=markup)
+        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                      reply_markup=markup, disable_web_page_preview=True)
