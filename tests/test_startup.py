@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import sys
 
+import aiohttp
 import pytest
 
+from bot.__main__ import NO_CHANNEL
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeBotAPI
 
@@ -54,3 +58,69 @@ async def test_telegram_start_up_failures_are_one_clear_line(tmp_path, case) -> 
     assert last.startswith(expected)
     assert "Traceback" not in err
     assert "WRONG-token" not in err and "TEST-token" not in err  # secrets are never printed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_run_starts_the_channel_with_one_web_server_and_stops_on_sigterm(tmp_path
+                                                                               ) -> None:
+    """``python -m bot run`` in webhook mode: the webhook and /healthz on one port."""
+    fake = FakeBotAPI(token=TOKEN)
+    await fake.start()
+    port = free_port()
+    env = {**os.environ, "SIAGA_DB": str(tmp_path / "s.db"), "TELEGRAM_BOT_TOKEN": TOKEN,
+           "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml"),
+           "TELEGRAM_BASE_URL": fake.base_url, "TELEGRAM_WEBHOOK_SECRET": "secret",
+           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hook",
+           "SIAGA_HTTP_HOST": "127.0.0.1", "SIAGA_HTTP_PORT": str(port)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            health = None
+            for _ in range(300):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{base}/healthz") as resp:
+                        health = (resp.status, await resp.json())
+                        break
+                await asyncio.sleep(0.1)
+            assert health == (200, {"status": "ok", "database": True,
+                                    "sender": {"telegram": True}, "inbox_backlog": 0})
+            assert (await fake.wait_for_call("setWebhook"))["url"] == env["TELEGRAM_WEBHOOK_URL"]
+            user = {"id": 904, "is_bot": False, "first_name": "Warga", "language_code": "id"}
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": 1764400000, "text": "/darurat", "from": user,
+                "chat": {"id": 904, "type": "private"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}}
+            async with http.post(f"{base}/hook", json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "secret"}) as resp:
+                assert resp.status == 200
+        assert "Kontak darurat" in (await fake.user(904).next_reply())["text"]
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.stop()
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_run_without_a_channel_starts_the_console_on_the_demo_data(tmp_path) -> None:
+    env = {**os.environ, "SIAGA_DB": str(tmp_path / "s.db"),
+           "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml")}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(b"/quit\n"), 60)
+    assert proc.returncode == 0
+    assert NO_CHANNEL in err.decode()
+    assert "Siaga Warga — console (console:demo)" in out.decode()
