@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 from bot.channels.console import ConsoleChannel
 from bot.context import Services
 from bot.core import Core
+from bot.feature import Catalog, Feature
+from bot.registry import FEATURES
 from bot.render import Renderer
 from db.repositories.people import PeopleRepo
 from tests.conftest import ROOT
@@ -58,16 +61,20 @@ def test_console_command_runs_as_a_program(tmp_path: Path) -> None:
 
 
 async def test_a_failing_handler_answers_with_the_menu_and_commits_nothing_half_done(
-        services: Services, monkeypatch) -> None:
-    from bot import router
-
+        services: Services) -> None:
     async def broken(ctx):
         ctx.person.area_code = "cimuncang-rw01-rt01"
         raise RuntimeError("bug")
 
+    def with_broken_darurat(feature: Feature) -> Feature:
+        commands = tuple(dataclasses.replace(c, handler=broken) if c.name == "darurat" else c
+                         for c in feature.commands)
+        return dataclasses.replace(feature, commands=commands)
+
     await chat(services, ["1", "1", "1", "2", "3"], user="eve")  # registered in RW 02 RT 03
-    monkeypatch.setitem(router.COMMANDS, "darurat", broken)
-    out = await chat(services, ["/darurat"], user="eve")
+    patched = dataclasses.replace(services, features=Catalog(
+        with_broken_darurat(f) for f in FEATURES))
+    out = await chat(patched, ["/darurat"], user="eve")
     assert "terjadi kesalahan di pihak kami" in out
     assert "[1] 📋 Info protokol kesehatan" in out
     person = await PeopleRepo(services.store.db.conn).get("console:eve")
