@@ -25,8 +25,7 @@ def test_required_topics_are_present_and_dated() -> None:
 
 def test_telegram_escapes_values_and_other_formats_do_not() -> None:
     content = load_content()
-    text = t("coordinator.invites", links=[{"area": "<RT & RW>", "invite": "x"}],
-             username=None)
+    text = t("coordinator.invites", links=[{"area": "<RT & RW>", "invite": "x", "link": None}])
     tg = Renderer(content, "telegram").render(text, "id")
     wa = Renderer(content, "whatsapp").render(text, "id")
     plain = Renderer(content, "console").render(text, "id")

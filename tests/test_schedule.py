@@ -16,6 +16,8 @@ from bot.app import open_services
 from bot.broadcasting.notices import cancel, pause, quiet_hours, resume
 from bot.broadcasting.schedule import QuietHours, format_local, latest_missed, next_occurrence
 from bot.clock import FakeClock
+from bot.content import load_content
+from bot.render import Renderer
 from db.repositories.notices import NoticesRepo
 from tests.broadcast_helpers import RT03, create_notice, drain, fire_notice, grant, resident
 from tests.conftest import make_settings
@@ -155,14 +157,20 @@ def test_quiet_hours_in_other_zones_and_shapes() -> None:
 
 
 def test_format_local() -> None:
+    """Dates read in the reader's language, with day and month names from content."""
+    words = Renderer(load_content(), "console")
+
+    def local(at: datetime, tz: ZoneInfo, lang: str, **kw: bool) -> str:
+        return words.render(format_local(at, tz, **kw), lang)
+
     at = utc(2026, 11, 30, 0, 0)
-    assert format_local(at, WIB, "id") == "Senin, 30 Nov 2026 07.00 WIB"
-    assert format_local(at, WIB, "en") == "Monday, 30 Nov 2026 07:00 WIB"
-    assert format_local(at, WITA, "id") == "Senin, 30 Nov 2026 08.00 WITA"
-    assert format_local(at, WIT, "id") == "Senin, 30 Nov 2026 09.00 WIT"
+    assert local(at, WIB, "id") == "Senin, 30 Nov 2026 07.00 WIB"
+    assert local(at, WIB, "en") == "Monday, 30 Nov 2026 07:00 WIB"
+    assert local(at, WITA, "id") == "Senin, 30 Nov 2026 08.00 WITA"
+    assert local(at, WIT, "id") == "Senin, 30 Nov 2026 09.00 WIT"
     # the local date, not the UTC one: 16 Aug 17:30 UTC is 17 Aug 00:30 WIB
-    assert format_local(utc(2026, 8, 16, 17, 30), WIB, "id") == "Senin, 17 Agu 2026 00.30 WIB"
-    assert format_local(at, WIB, "id", with_day=False) == "30 Nov 2026 07.00 WIB"
+    assert local(utc(2026, 8, 16, 17, 30), WIB, "id") == "Senin, 17 Agu 2026 00.30 WIB"
+    assert local(at, WIB, "id", with_day=False) == "30 Nov 2026 07.00 WIB"
 
 
 # --- restarts ------------------------------------------------------------------------------

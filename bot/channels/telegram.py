@@ -39,9 +39,9 @@ from bot.channels.traits import telegram_traits
 from bot.config import ConfigError, TelegramSettings
 from bot.context import Services
 from bot.core import Core
-from bot.events import Event, Kind, Reply
+from bot.events import Event, Kind, Reply, t
 from bot.intake import Intake
-from bot.router import PUBLIC_COMMANDS
+from bot.render import Renderer
 from bot.web import Route, read_json
 
 log = logging.getLogger(__name__)
@@ -51,25 +51,6 @@ GROUP_TYPES = ("group", "supergroup")
 GROUP_COMMANDS = ("hubungkan", "link", "putuskan", "unlink")
 MEDIA_KEYS = ("sticker", "photo", "video", "voice", "audio", "document", "animation",
               "video_note")
-COMMAND_DESCRIPTIONS = {
-    "id": {
-        "start": "Mulai / daftar ke RT", "menu": "Menu utama", "info": "Info protokol kesehatan",
-        "gejala": "Lapor gejala", "relawan": "Jadi relawan", "hoaks": "Lapor hoaks",
-        "cekfakta": "Cek fakta", "pengumuman": "Pengumuman RT/RW", "darurat": "Kontak darurat",
-        "pengaturan": "Bahasa, RT, pengumuman", "bantuan": "Bantuan",
-        "hapusdata": "Hapus semua data saya",
-    },
-    "en": {
-        "start": "Start / register with your RT", "menu": "Main menu",
-        "info": "Health-protocol info", "symptoms": "Report symptoms",
-        "volunteer": "Become a volunteer", "hoax": "Report a hoax", "factcheck": "Check facts",
-        "notices": "RT/RW notices", "emergency": "Emergency contacts",
-        "settings": "Language, RT, notices", "help": "Help",
-        "deletemydata": "Delete all my data",
-    },
-}
-
-
 def sender_of(update: dict[str, Any]) -> str | None:
     """The identity an update belongs to (its ordering key), if any."""
     for key in ("message", "edited_message", "callback_query", "my_chat_member"):
@@ -343,9 +324,14 @@ class TelegramChannel:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def register_commands(self) -> None:
-        """Register the command menu in Bahasa Indonesia (default) and English."""
-        ids = [BotCommand(i, COMMAND_DESCRIPTIONS["id"][i]) for i, _ in PUBLIC_COMMANDS]
-        ens = [BotCommand(e, COMMAND_DESCRIPTIONS["en"][e]) for _, e in PUBLIC_COMMANDS]
+        """Register the command menu in Bahasa Indonesia (default) and English: the commands
+        the registered features show residents, described in content."""
+        features = self.services.features
+        commands = features.public_commands() if features is not None else []
+        words = Renderer(self.services.content, "console", "id")
+        ids = [BotCommand(c.name, words.render(t(c.description), "id")) for c in commands]
+        ens = [BotCommand(c.alias or c.name, words.render(t(c.description), "en"))
+               for c in commands]
         await self._call("setMyCommands", self.bot.set_my_commands, ids)
         await self._call("setMyCommands", self.bot.set_my_commands, ens, language_code="en")
 
