@@ -18,6 +18,7 @@ from bot.broadcasting.workers import start_workers
 from bot.channels.console import ConsoleChannel, ConsoleOutbox, language_from_locale
 from bot.channels.running import LiveChannel, running
 from bot.channels.telegram import TelegramChannel
+from bot.channels.traits import telegram_traits
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
 from bot.context import Services
@@ -126,14 +127,13 @@ async def _migrate(settings: Settings) -> int:
 def _areas(settings: Settings) -> int:
     areas = load_areas(settings.areas_file)
     username = settings.telegram.bot_username
+    traits = telegram_traits(username or "<TELEGRAM_BOT_USERNAME>")
     for kel in areas.kelurahan:
         print(f"{kel.code}  Kelurahan {kel.name}, Kec. {kel.kecamatan}, {kel.kota}")
         for rw in kel.rws:
             print(f"  {rw.code}  RW {rw.number}")
             for rt in rw.rts:
-                link = (f"https://t.me/{username}?start={rt.invite}" if username
-                        else f"https://t.me/<TELEGRAM_BOT_USERNAME>?start={rt.invite}")
-                print(f"    {rt.code}  RT {rt.number}  {link}")
+                print(f"    {rt.code}  RT {rt.number}  {traits.invite_link(rt.invite)}")
     if not username:
         print("(set TELEGRAM_BOT_USERNAME to print complete links)")
     return 0

@@ -18,7 +18,7 @@ from bot.context import Services
 from bot.registry import catalog
 from db.database import Database
 from db.migrate import migrate
-from db.store import Store
+from db.store import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def open_services(settings: Settings, clock: Clock | None = None
     db = await Database.open(settings.db_path)
     try:
         await migrate(db)
-        store = Store(db)
+        store = SqliteStore(db)
         yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock),
                        channels=configured_channels(settings), features=catalog())
     finally:

@@ -59,12 +59,13 @@ class Core:
             person.active = False  # (a group that removed the bot says nothing about them)
 
         async def persist(tx: Tx) -> None:
+            # the person first, so the services' writes can refer to a newcomer's id
+            if not ctx.erased and not (ctx.is_new and event.group):  # no record from a group
+                await tx.people.save(person, ctx.conv, now)
             for write in ctx.on_commit:
                 await write(tx)
             if person.id is not None and not ctx.erased:
                 await _drop_unwanted_notices(tx, before, person, now)
-            if not ctx.erased and not (ctx.is_new and event.group):  # no record from a group
-                await tx.people.save(person, ctx.conv, now)
             if finish is not None:
                 await finish(tx)
 

@@ -78,7 +78,8 @@ class Feature:
 
 
 class CatalogError(Exception):
-    """Two features claim the same command, flow or menu place."""
+    """Two features claim the same command or flow, or a button names a flow or step that
+    does not exist."""
 
 
 class Catalog:
@@ -101,6 +102,12 @@ class Catalog:
                 if flow.name in self._flows:
                     raise CatalogError(f"flow {flow.name!r} is registered twice")
                 self._flows[flow.name] = flow
+        for ons in self._buttons.values():
+            for on in ons:
+                flow = self._flows.get(on.flow or "")
+                if on.flow is not None and (flow is None or not set(on.steps) <= set(flow.steps)):
+                    raise CatalogError(f"{on.kind.prefix} answers on {on.flow}/{on.steps}, "
+                                       "which no registered flow has")
         items = [f.menu for f in self.features if f.menu is not None]
         self.menu_items = tuple(sorted(items, key=lambda item: item.order))
         for item in self.menu_items:
@@ -126,6 +133,11 @@ class Catalog:
             if command.public and command not in seen:
                 seen.append(command)
         return seen
+
+    def group_commands(self) -> frozenset[str]:
+        """Every name (and alias) of the commands answered inside group chats."""
+        return frozenset(n for c in self._commands.values() if c.who == Who.GROUP
+                         for n in (c.name, c.alias) if n)
 
     @property
     def button_kinds(self) -> set[type[Callback]]:

@@ -16,34 +16,40 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.callbacks import Callback
 from bot.context import Context
-from bot.events import Kind, Reply, say
+from bot.events import Button, Kind, Reply, button, say
 from bot.menu import main_menu
 
 Ask = Callable[[Context], Reply | Awaitable[Reply]]
+TRAIL = "_trail"  # the steps the person came through, for Back
 Take = Callable[[Context], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
 class Back(Callback, prefix="back"):
-    """Back to the previous step of the flow the person is in (or leave its first step)."""
+    """Back to the step before, pressed on ``step`` of ``flow`` (stale anywhere else)."""
+
+    flow: str
+    step: str
 
 
 @dataclass(frozen=True)
 class Cancel(Callback, prefix="cancel"):
-    """Leave the flow the person is in, keeping nothing of it."""
+    """Leave ``flow``, keeping nothing of it (stale outside that flow)."""
+
+    flow: str
 
 
 @dataclass(frozen=True)
 class Step:
-    ask: Ask  # the question, with its buttons
+    ask: Ask  # the question, with its buttons (``Flow.back_row`` / ``cancel_row`` add those)
     typed: Take | None = None  # takes a typed answer (``ctx.event.text``)
     media: bool = False  # ``typed`` also takes a photo or document
-    back: str | None = None  # where Back goes; None: Back leaves the flow
+    back: str | None = None  # where Back goes when the person did not come from a step
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Flow:
     steps: Mapping[str, Step]
     cancel_key: str = "menu.title"  # heading of the menu shown when the flow is left
     on_cancel: Take | None = None  # instead of the menu (e.g. back to a list)
-    first: str = field(default="")
+    first: str = ""
 
     def current(self, ctx: Context) -> Step:
         return self.steps.get(ctx.conv.step or "") or self.steps[self.first or next(
@@ -68,9 +74,21 @@ class Flow:
         return await reply if inspect.isawaitable(reply) else reply
 
     async def go(self, ctx: Context, step: str) -> list[Reply]:
-        """Move to ``step`` (keeping the answers so far) and ask its question."""
+        """Move to ``step`` (keeping the answers so far) and ask its question; Back from
+        there returns to the step the person is on now."""
+        here = ctx.conv.step
+        if ctx.conv.flow == self.name and here and here != step:
+            ctx.conv.data.setdefault(TRAIL, []).append(here)
         ctx.conv.flow, ctx.conv.step = self.name, step
         return [await self.ask(ctx)]
+
+    def back_row(self, ctx: Context, key: str = "common.back") -> list[Button]:
+        """A Back button for the step the person is on."""
+        return [button(key, Back(self.name, ctx.conv.step or self.first).pack())]
+
+    def cancel_row(self, key: str = "common.cancel") -> list[Button]:
+        """A button that leaves this flow."""
+        return [button(key, Cancel(self.name).pack())]
 
     async def again(self, ctx: Context, key: str, **params: Any) -> list[Reply]:
         """Say ``key``, then ask the step's question again."""
@@ -87,10 +105,14 @@ class Flow:
                                 "fallback.other")
 
     async def back(self, ctx: Context) -> list[Reply]:
-        step = self.current(ctx)
-        if step.back is None:
+        """To the step the person came from (else the step's ``back``); from the first step,
+        out of the flow."""
+        trail: list[str] = ctx.conv.data.get(TRAIL, [])
+        target = trail.pop() if trail else self.current(ctx).back
+        if target is None or target not in self.steps:
             return await self.cancel(ctx)
-        return await self.go(ctx, step.back)
+        ctx.conv.step = target
+        return [await self.ask(ctx)]
 
     async def cancel(self, ctx: Context) -> list[Reply]:
         ctx.conv.clear()

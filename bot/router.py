@@ -58,9 +58,10 @@ async def _button(ctx: Context) -> list[Reply]:
     catalog = _catalog(ctx)
     data = callbacks.decode(ctx.event.payload)
     flow = catalog.flow(ctx.conv.flow)
-    if flow is not None and isinstance(data, Back):
+    if flow is not None and isinstance(data, Back) and \
+            (data.flow, data.step) == (ctx.conv.flow, ctx.conv.step):
         return await flow.back(ctx)
-    if flow is not None and isinstance(data, Cancel):
+    if flow is not None and isinstance(data, Cancel) and data.flow == ctx.conv.flow:
         return await flow.cancel(ctx)
     on = catalog.handler_for(data, ctx) if data is not None else None
     replies = await on.press(ctx, data) if on is not None else None

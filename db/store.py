@@ -8,7 +8,7 @@ same repositories bound to the write transaction. A PostgreSQL store would offer
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from db.database import Database
 from db.repositories.audit import AuditRepo
@@ -38,8 +38,22 @@ class Tx:
 Write = Callable[[Tx], Awaitable[T]]
 
 
-class Store:
-    """Reads of committed data, and writes that are group-committed by the database."""
+class Store(Protocol):
+    """What ``bot/`` may use of the database (a PostgreSQL store would offer the same)."""
+
+    reads: Tx  # committed data
+
+    async def write(self, fn: Write[T]) -> T:
+        """Run ``fn(tx)`` in a write transaction; return its result once committed."""
+        ...
+
+    async def healthy(self) -> bool:
+        """Whether the database answers."""
+        ...
+
+
+class SqliteStore:
+    """The SQLite store: reads of committed data, and group-committed writes."""
 
     def __init__(self, db: Database) -> None:
         self.db = db  # the engine itself: for migrations, the CLI and tests, not for bot/

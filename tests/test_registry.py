@@ -80,6 +80,19 @@ def test_the_registry_has_one_command_per_name_and_every_menu_item_runs_one() ->
     assert ("siaran", "broadcast") not in public and ("hapusdata", "deletemydata") in public
 
 
+def test_a_button_cannot_name_a_step_its_flow_does_not_have() -> None:
+    @dataclass(frozen=True)
+    class Typo(Callback, prefix="test:typo"):
+        pass
+
+    async def press(ctx: Context, data: Typo) -> list[Reply]:
+        return []
+
+    flow = Flow("typo", {"one": Step(ask=lambda ctx: say("raw", value="?"))})
+    with pytest.raises(CatalogError):
+        Catalog([Feature("typo", buttons=(On(Typo, press, "typo", ("onne",)),), flows=(flow,))])
+
+
 def test_two_features_cannot_claim_one_command() -> None:
     async def nothing(ctx: Context) -> list[Reply]:
         return []
@@ -233,9 +246,9 @@ async def test_a_new_feature_is_one_module_and_one_registry_line(services: Servi
 
     FLOW = Flow("toy", {
         "name": Step(ask=lambda ctx: say("raw", value="Nama posko?"), typed=take_name),
-        "size": Step(ask=lambda ctx: say("raw", [[button("raw", Size(n).pack(), value=str(n))
-                                                  for n in (5, 10)]], value="Berapa orang?"),
-                     back="name"),
+        "size": Step(ask=lambda ctx: say("raw", [
+            [button("raw", Size(n).pack(), value=str(n)) for n in (5, 10)],
+            FLOW.back_row(ctx)], value="Berapa orang?")),
     })
     toy = Feature("toy", commands=(Command("posko", start, alias="post"),),
                   buttons=(On(Size, on_size, "toy", ("size",)),), flows=(FLOW,))
@@ -245,11 +258,13 @@ async def test_a_new_feature_is_one_module_and_one_registry_line(services: Servi
     await chat.send("/post")
     assert chat.texts == ["Nama posko?"]
     await chat.send("Posko Banjir")
-    assert chat.texts == ["Berapa orang?"] and chat.labels == ["5", "10"]
+    assert chat.texts == ["Berapa orang?"] and chat.labels == ["5", "10", "⬅️ Kembali"]
     await chat.send("sepuluh")  # typed where a button is wanted: asked again
     assert chat.texts[-1] == "Berapa orang?"
-    await chat.forge("back")  # the shared Back goes to the step before
+    await chat.press("Kembali")  # the shared Back goes to the step the person came from
     assert chat.texts == ["Nama posko?"]
+    await chat.forge("back:toy:size")  # that Back again, from an older message: stale
+    assert "sudah tidak berlaku" in chat.texts[0] and chat.texts[-1] == "Nama posko?"
     await chat.send("Posko Banjir")
     await chat.forge("test:size:7")  # not one of the offered sizes, but a valid kind
     assert chat.texts == ["Posko Banjir: 7 orang"]

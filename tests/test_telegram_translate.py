@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.channels.telegram import translate
 from bot.events import Kind
+from bot.registry import catalog
 
 
 def message(text: str, length: int, chat_type: str = "private") -> dict:
@@ -35,8 +36,9 @@ def test_text_without_command_entity_is_text() -> None:
 
 def test_group_command_for_another_bot_is_ignored() -> None:
     update = message("/hubungkan@OtherBot", 19, chat_type="supergroup")
-    assert translate(update, "SiagaWargaBot") is None
+    ours_only = catalog().group_commands()
+    assert translate(update, "SiagaWargaBot", ours_only) is None
     ours = translate(message("/hubungkan@SiagaWargaBot 03", 24, chat_type="supergroup"),
-                     "SiagaWargaBot")
+                     "SiagaWargaBot", ours_only)
     assert ours is not None and ours.command == "hubungkan" and ours.args == "03"
     assert ours.group  # answered in the group, never as a private chat

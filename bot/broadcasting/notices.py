@@ -28,9 +28,6 @@ from db.repositories.notices import OPEN_STATUSES, Notice, Run
 from db.repositories.outbox import SYSTEM
 from db.store import Tx
 
-CAPTION_LIMIT = 1024  # Telegram's caption limit; longer notices with media are refused
-TEXT_LIMIT = 3500  # leaves room for the signature within Telegram's 4096
-
 
 def quiet_hours(services: Services) -> QuietHours:
     b = services.settings.broadcast

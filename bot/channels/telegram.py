@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 GROUP_TYPES = ("group", "supergroup")
-GROUP_COMMANDS = ("hubungkan", "link", "putuskan", "unlink")
 MEDIA_KEYS = ("sticker", "photo", "video", "voice", "audio", "document", "animation",
               "video_note")
 def sender_of(update: dict[str, Any]) -> str | None:
@@ -60,10 +59,12 @@ def sender_of(update: dict[str, Any]) -> str | None:
     return None
 
 
-def translate(update: dict[str, Any], me: str | None = None) -> Event | None:
+def translate(update: dict[str, Any], me: str | None = None,
+              group_commands: frozenset[str] = frozenset()) -> Event | None:
     """Turn a raw Telegram update into a neutral event; None for updates we do not answer.
 
-    ``me`` is the bot's username: in a group, ``/hubungkan@OtherBot`` is not for us."""
+    ``me`` is the bot's username: in a group, ``/hubungkan@OtherBot`` is not for us.
+    ``group_commands`` are the commands the features answer inside a group."""
     query = update.get("callback_query")
     if isinstance(query, dict):
         user = query.get("from") or {}
@@ -85,8 +86,8 @@ def translate(update: dict[str, Any], me: str | None = None) -> Event | None:
             "address": str(chat.get("id")), "language_hint": user.get("language_code")}
     command = _command(message)
     if chat.get("type") in GROUP_TYPES:
-        # in a group only /hubungkan (/link) is ours; everything else there is ignored
-        if command is None or command[0] not in GROUP_COMMANDS:
+        # in a group only the group commands (/hubungkan) are ours; the rest is ignored
+        if command is None or command[0] not in group_commands:
             return None
         target = _mention(message)
         if target and me and target.lower() != me.lower():
@@ -184,7 +185,10 @@ class TelegramChannel:
         self.services = services
         self.app = application
         self.bot = application.bot
-        self.traits = telegram_traits(tg.bot_username)
+        self.traits = services.channels.get(CHANNEL) or telegram_traits(
+            tg.bot_username, tg.group_per_minute)
+        features = services.features
+        self.group_commands = features.group_commands() if features else frozenset()
         self.max_concurrent = tg.max_concurrent
         self.replies = TelegramReplies(services.content, services.settings.default_language)
         self._requests: tuple[AiohttpRequest, ...] = ()
@@ -288,7 +292,7 @@ class TelegramChannel:
 
     def translate(self, raw: dict[str, Any]) -> Event | None:
         return translate(raw, self.services.settings.telegram.bot_username
-                         or getattr(self.bot, "username", None))
+                         or getattr(self.bot, "username", None), self.group_commands)
 
     async def prepare(self, event: Event) -> Event:
         return await self._check_group_admin(event) if event.group else event

@@ -41,7 +41,7 @@ from bot.channels.traits import notice_limits
 from bot.context import Context
 from bot.events import Button, Kind, Reply, Text, button, say, t
 from bot.feature import Command, Feature, On, Who
-from bot.flow import Cancel, Flow, Step
+from bot.flow import Flow, Step
 from bot.menu import main_menu, menu_row
 from db.repositories.notices import Notice
 
@@ -161,7 +161,7 @@ async def start_new(ctx: Context, _: NewNotice | None = None) -> list[Reply]:
 
 
 def _cancel_row() -> list[Button]:
-    return [button("broadcast.cancel_draft", Cancel().pack())]
+    return FLOW.cancel_row("broadcast.cancel_draft")
 
 
 def _ask(key: str, *choices: tuple[str, Callback], **params: object) -> Reply:

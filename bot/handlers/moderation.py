@@ -14,9 +14,9 @@ from bot.broadcasting import notices as svc
 from bot.broadcasting.desk import NoticeDesk, review_queue
 from bot.broadcasting.views import Approve, Reject, Reviewed, ReviewQueue, status_text
 from bot.context import Context
-from bot.events import Reply, button, say
+from bot.events import Reply, say
 from bot.feature import Feature, On
-from bot.flow import Back, Flow, Step
+from bot.flow import Flow, Step
 from bot.menu import main_menu
 
 REASON_LIMIT = 500
@@ -88,7 +88,7 @@ async def on_reviewed(ctx: Context, data: Reviewed) -> list[Reply]:
 
 
 def reason_prompt(ctx: Context) -> Reply:
-    return say("broadcast.ask_reason", [[button("broadcast.reason_back", Back().pack())]],
+    return say("broadcast.ask_reason", [FLOW.back_row(ctx, "broadcast.reason_back")],
                id=ctx.conv.data.get("id"))
 
 

@@ -21,7 +21,7 @@ from bot.callbacks import Callback
 from bot.context import Context
 from bot.events import Reply, button, say
 from bot.feature import Command, Feature, On, Who
-from bot.flow import Back, Flow, Step
+from bot.flow import Flow, Step
 from bot.handlers.language import Lang, language_reply
 from bot.menu import Join, main_menu, menu_row, person_area
 from bot.settings_page import settings_replies
@@ -76,26 +76,26 @@ def kelurahan_reply(ctx: Context) -> Reply:
     return say("area.pick_kelurahan", [*rows, menu_row()])
 
 
-def _unit_grid(key: str, kind: type[Rw] | type[Rt], label: str,
+def _unit_grid(ctx: Context, key: str, kind: type[Rw] | type[Rt], label: str,
                units: tuple[RW, ...] | tuple[RT, ...], **params: str) -> Reply:
     """A question with one button per RW or RT, three to a row, and Back."""
     buttons = [button(label, kind(u.code).pack(), number=u.number) for u in units]
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    return say(key, [*rows, [button("common.back", Back().pack())]], **params)
+    return say(key, [*rows, FLOW.back_row(ctx)], **params)
 
 
 def rw_reply(ctx: Context) -> Reply:
     kel = ctx.areas.kel(ctx.conv.data.get("kelurahan"))
     if kel is None:
         return kelurahan_reply(ctx)
-    return _unit_grid("area.pick_rw", Rw, "area.rw_label", kel.rws, kelurahan=kel.name)
+    return _unit_grid(ctx, "area.pick_rw", Rw, "area.rw_label", kel.rws, kelurahan=kel.name)
 
 
 def rt_reply(ctx: Context) -> Reply:
     rw = ctx.areas.rw(ctx.conv.data.get("rw"))
     if rw is None:
         return kelurahan_reply(ctx)
-    return _unit_grid("area.pick_rt", Rt, "area.rt_label", rw.rts, rw=rw.number)
+    return _unit_grid(ctx, "area.pick_rt", Rt, "area.rt_label", rw.rts, rw=rw.number)
 
 
 def confirm_move_reply(ctx: Context) -> Reply:
