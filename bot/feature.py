@@ -101,6 +101,10 @@ class Catalog:
             for flow in feature.flows:
                 if flow.name in self._flows:
                     raise CatalogError(f"flow {flow.name!r} is registered twice")
+                for name, step in flow.steps.items():
+                    for target in (step.next, step.back):
+                        if target is not None and target not in flow.steps:
+                            raise CatalogError(f"{flow.name}/{name} leads to unknown {target!r}")
                 self._flows[flow.name] = flow
         for ons in self._buttons.values():
             for on in ons:

@@ -7,9 +7,12 @@ button, a sticker or an unknown command gets a short answer and the question aga
 Cancel behave the same everywhere::
 
     Flow("example", {
-        "name": Step(ask=ask_name, typed=take_name),
-        "size": Step(ask=ask_size, back="name"),   # its buttons are registered with
-    }, cancel_key="example.cancelled")             # On(Kind, handler, flow, steps)
+        "name": Step(ask=ask_name, typed=take_name, next="size"),
+        "size": Step(ask=ask_size),      # its buttons are registered with
+    }, cancel_key="example.cancelled")   # On(Kind, handler, flow, steps)
+
+A step's handler stores the answer in ``ctx.conv.data`` and calls ``flow.advance(ctx)`` (to
+its ``next``) or ``flow.go(ctx, step)`` where the answer decides the way on.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class Step:
     typed: Take | None = None  # takes a typed answer (``ctx.event.text``)
     media: bool = False  # ``typed`` also takes a photo or document
     back: str | None = None  # where Back goes when the person did not come from a step
+    next: str | None = None  # where an accepted answer leads (``Flow.advance``), if fixed
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,13 @@ class Flow:
             ctx.conv.data.setdefault(TRAIL, []).append(here)
         ctx.conv.flow, ctx.conv.step = self.name, step
         return [await self.ask(ctx)]
+
+    async def advance(self, ctx: Context) -> list[Reply]:
+        """Go on to the current step's ``next`` step and ask its question."""
+        following = self.current(ctx).next
+        if following is None:
+            raise ValueError(f"{self.name}/{ctx.conv.step} has no next step")
+        return await self.go(ctx, following)
 
     def back_row(self, ctx: Context, key: str = "common.back") -> list[Button]:
         """A Back button for the step the person is on."""

@@ -91,6 +91,9 @@ def test_a_button_cannot_name_a_step_its_flow_does_not_have() -> None:
     flow = Flow("typo", {"one": Step(ask=lambda ctx: say("raw", value="?"))})
     with pytest.raises(CatalogError):
         Catalog([Feature("typo", buttons=(On(Typo, press, "typo", ("onne",)),), flows=(flow,))])
+    astray = Flow("astray", {"one": Step(ask=lambda ctx: say("raw", value="?"), next="two")})
+    with pytest.raises(CatalogError):
+        Catalog([Feature("astray", flows=(astray,))])
 
 
 def test_two_features_cannot_claim_one_command() -> None:
@@ -237,7 +240,7 @@ async def test_a_new_feature_is_one_module_and_one_registry_line(services: Servi
 
     async def take_name(ctx: Context) -> list[Reply]:
         ctx.conv.data["name"] = ctx.event.text.strip()
-        return await FLOW.go(ctx, "size")
+        return await FLOW.advance(ctx)
 
     async def on_size(ctx: Context, data: Size) -> list[Reply]:
         name = ctx.conv.data.get("name", "")
@@ -245,7 +248,8 @@ async def test_a_new_feature_is_one_module_and_one_registry_line(services: Servi
         return [say("raw", value=f"{name}: {data.people} orang")]
 
     FLOW = Flow("toy", {
-        "name": Step(ask=lambda ctx: say("raw", value="Nama posko?"), typed=take_name),
+        "name": Step(ask=lambda ctx: say("raw", value="Nama posko?"), typed=take_name,
+                     next="size"),
         "size": Step(ask=lambda ctx: say("raw", [
             [button("raw", Size(n).pack(), value=str(n)) for n in (5, 10)],
             FLOW.back_row(ctx)], value="Berapa orang?")),

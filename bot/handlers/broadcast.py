@@ -293,17 +293,17 @@ async def on_pick_rt(ctx: Context, data: PickRt) -> list[Reply]:
 async def on_picked(ctx: Context, _: Picked) -> list[Reply]:
     if not ctx.conv.data.get("areas"):
         return await FLOW.again(ctx, "broadcast.pick_none")
-    return await FLOW.go(ctx, "segment")
+    return await FLOW.advance(ctx)
 
 
 async def on_segment(ctx: Context, data: Segment) -> list[Reply]:
     ctx.conv.data["segment"] = data.value
-    return await FLOW.go(ctx, "category")
+    return await FLOW.advance(ctx)
 
 
 async def on_category(ctx: Context, data: Category) -> list[Reply]:
     ctx.conv.data["category"] = data.value
-    return await FLOW.go(ctx, "when")
+    return await FLOW.advance(ctx)
 
 
 async def on_when(ctx: Context, data: When) -> list[Reply]:
@@ -329,7 +329,7 @@ async def on_day(ctx: Context, data: Day) -> list[Reply]:
 async def on_days_done(ctx: Context, _: DaysDone) -> list[Reply]:
     if not ctx.conv.data.get("weekdays"):
         return await FLOW.again(ctx, "broadcast.days_none")
-    return await FLOW.go(ctx, "time")
+    return await FLOW.advance(ctx)
 
 
 async def on_no_end(ctx: Context, _: NoEnd) -> list[Reply]:
@@ -400,7 +400,7 @@ async def on_monthday(ctx: Context) -> list[Reply]:
     if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 28:
         return await FLOW.again(ctx, "broadcast.bad_monthday")
     ctx.conv.data["month_day"] = int(text)
-    return await FLOW.go(ctx, "time")
+    return await FLOW.advance(ctx)
 
 
 async def on_time(ctx: Context) -> list[Reply]:
@@ -408,7 +408,7 @@ async def on_time(ctx: Context) -> list[Reply]:
     if parsed is None:
         return await FLOW.again(ctx, "broadcast.bad_time")
     ctx.conv.data["at_time"] = parsed
-    return await FLOW.go(ctx, "end")
+    return await FLOW.advance(ctx)
 
 
 async def on_end(ctx: Context) -> list[Reply]:
@@ -507,11 +507,11 @@ async def submit(ctx: Context, _: Send | None = None) -> list[Reply]:
 FLOW = Flow("broadcast", {
     "body": Step(ask=ask_body, typed=on_body, media=True),
     "audience": Step(ask=ask_audience),
-    "pick": Step(ask=ask_pick),
+    "pick": Step(ask=ask_pick, next="segment"),
     "segment": Step(ask=lambda ctx: _ask(
         "broadcast.ask_segment", ("broadcast.segment_all", Segment("all")),
-        ("broadcast.segment_volunteers", Segment("volunteers")))),
-    "category": Step(ask=ask_category),
+        ("broadcast.segment_volunteers", Segment("volunteers"))), next="category"),
+    "category": Step(ask=ask_category, next="when"),
     "when": Step(ask=lambda ctx: _ask(
         "broadcast.ask_when", ("broadcast.when_now_button", When("now")),
         ("broadcast.when_once_button", When("once")),
@@ -522,9 +522,11 @@ FLOW = Flow("broadcast", {
         "broadcast.ask_repeat", ("broadcast.repeat_daily", Repeat("daily")),
         ("broadcast.repeat_weekly", Repeat("weekly")),
         ("broadcast.repeat_monthly", Repeat("monthly")))),
-    "days": Step(ask=ask_days),
-    "monthday": Step(ask=lambda ctx: _ask("broadcast.ask_monthday"), typed=on_monthday),
-    "time": Step(ask=lambda ctx: _ask("broadcast.ask_time", zone=_zone(ctx)), typed=on_time),
+    "days": Step(ask=ask_days, next="time"),
+    "monthday": Step(ask=lambda ctx: _ask("broadcast.ask_monthday"), typed=on_monthday,
+                     next="time"),
+    "time": Step(ask=lambda ctx: _ask("broadcast.ask_time", zone=_zone(ctx)), typed=on_time,
+                 next="end"),
     "end": Step(ask=lambda ctx: _ask("broadcast.ask_end", ("broadcast.end_none", NoEnd())),
                 typed=on_end),
     "preview": Step(ask=ask_confirm),

@@ -194,7 +194,7 @@ async def on_kelurahan(ctx: Context, data: Kel) -> list[Reply] | None:
     if not ctx.person.consented or ctx.areas.kel(data.code) is None:
         return None
     ctx.conv.data["kelurahan"] = data.code
-    return await FLOW.go(ctx, "rw")
+    return await FLOW.advance(ctx)
 
 
 async def on_rw(ctx: Context, data: Rw) -> list[Reply] | None:
@@ -203,7 +203,7 @@ async def on_rw(ctx: Context, data: Rw) -> list[Reply] | None:
             rw.kelurahan_code != ctx.conv.data.get("kelurahan"):
         return None
     ctx.conv.data["rw"] = data.code
-    return await FLOW.go(ctx, "rt")
+    return await FLOW.advance(ctx)
 
 
 async def on_rt(ctx: Context, data: Rt) -> list[Reply] | None:
@@ -238,8 +238,8 @@ async def on_typed_area(ctx: Context) -> list[Reply]:
 FLOW = Flow("onboarding", {
     "language": Step(ask=lambda ctx: language_reply(ctx, "onboarding.language")),
     "consent": Step(ask=consent_reply),
-    "kelurahan": Step(ask=kelurahan_reply, typed=on_typed_area),
-    "rw": Step(ask=rw_reply, typed=on_typed_area, back="kelurahan"),
+    "kelurahan": Step(ask=kelurahan_reply, typed=on_typed_area, next="rw"),
+    "rw": Step(ask=rw_reply, typed=on_typed_area, back="kelurahan", next="rt"),
     "rt": Step(ask=rt_reply, typed=on_typed_area, back="rw"),
     "confirm_move": Step(ask=confirm_move_reply),
 }, first="kelurahan")
