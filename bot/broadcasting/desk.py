@@ -136,8 +136,8 @@ class NoticeDesk:
         services, me = self.services, self.me
 
         async def write(tx: Tx) -> Notice | None:
-            notice = await tx.notices.get(notice_id)
-            if notice is None or notice.status != "pending":
+            notice = await _pending(tx, notice_id)
+            if notice is None:
                 return None
             now = services.clock.now()
             notice.decided_by, notice.decided_at = me, now
@@ -157,8 +157,8 @@ class NoticeDesk:
         services, me = self.services, self.me
 
         async def write(tx: Tx) -> Notice | None:
-            notice = await tx.notices.get(notice_id)
-            if notice is None or notice.status != "pending":
+            notice = await _pending(tx, notice_id)
+            if notice is None:
                 return None
             now = services.clock.now()
             notice.status, notice.reason = "rejected", reason
@@ -198,6 +198,12 @@ class NoticeDesk:
             return stopped
 
         return await self._decide(write, "outbox", "schedule")
+
+
+async def _pending(tx: Tx, notice_id: int) -> Notice | None:
+    """The notice, if it still waits for a decision (read inside the deciding write)."""
+    notice = await tx.notices.get(notice_id)
+    return notice if notice is not None and notice.status == "pending" else None
 
 
 def review_queue(ctx: Context, waiting: list[tuple[Notice, int]], review: list[tuple[Notice, int]]
