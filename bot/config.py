@@ -42,9 +42,19 @@ def _token(value: str) -> str | None:
     return None
 
 
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
 def _secret(value: str) -> str | None:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
-        return "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", value):
+        return ("must be 32-256 characters of A-Z, a-z, 0-9, _ and - (generate one with: "
+                f"{GENERATE_SECRET})")
+    return None
+
+
+def _key(value: str) -> str | None:
+    if len(value) < 32:
+        return f"must be at least 32 characters (generate one with: {GENERATE_SECRET})"
     return None
 
 
@@ -108,6 +118,18 @@ FIELDS: tuple[Field, ...] = (
           check=_positive),
     Field("privacy.unconsented_retention_days", "SIAGA_UNCONSENTED_RETENTION_DAYS", "int", 30,
           check=_positive),
+    Field("privacy.audit_retention_days", "SIAGA_AUDIT_RETENTION_DAYS", "int", 730,
+          check=_positive),
+    # the key of the pseudonyms in the audit log; generated into secret_file when not given
+    Field("privacy.pseudonym_key", "SIAGA_PSEUDONYM_KEY", "str", None, secret=True,
+          check=_key),
+    Field("privacy.secret_file", "SIAGA_SECRET_FILE", "path", None),
+    Field("outbox.give_up_after_hours", "SIAGA_OUTBOX_GIVE_UP_AFTER_HOURS", "int", 24,
+          check=_positive),
+    Field("intake.per_person_per_minute", "SIAGA_PER_PERSON_PER_MINUTE", "int", 30,
+          check=_positive),
+    Field("intake.per_person_burst", "SIAGA_PER_PERSON_BURST", "int", 10, check=_positive),
+    Field("intake.max_backlog", "SIAGA_MAX_BACKLOG", "int", 2000, check=_positive),
 )
 
 
@@ -151,6 +173,25 @@ class BroadcastSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    audit_retention_days: int = 730
+    pseudonym_key: str | None = None  # None: generated once into secret_file
+    secret_file: Path | None = None  # None: "siaga.key" beside the database
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    give_up_after: timedelta = timedelta(hours=24)  # undelivered this long: reported, failed
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    per_person_per_minute: int = 30  # updates one person may send a minute, sustained
+    per_person_burst: int = 10  # ... and at once
+    max_backlog: int = 2000  # updates waiting before a channel stops fetching more
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings
     http_host: str
@@ -165,7 +206,15 @@ class Settings:
     inbox_retention_days: int
     unconsented_retention_days: int
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     source: Path | None = field(default=None)
+
+    @property
+    def secret_file(self) -> Path:
+        """Where the generated pseudonym key is kept (outside the database)."""
+        return self.privacy.secret_file or self.db_path.parent / "siaga.key"
 
 
 def _describe(f: Field, from_env: bool) -> str:
@@ -327,6 +376,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             quiet_start=time.fromisoformat(values["broadcast.quiet_start"]),
             quiet_end=time.fromisoformat(values["broadcast.quiet_end"]),
             missed_grace=timedelta(minutes=values["broadcast.missed_grace_minutes"]),
+        ),
+        privacy=PrivacySettings(
+            audit_retention_days=values["privacy.audit_retention_days"],
+            pseudonym_key=values["privacy.pseudonym_key"],
+            secret_file=values["privacy.secret_file"],
+        ),
+        outbox=OutboxSettings(
+            give_up_after=timedelta(hours=values["outbox.give_up_after_hours"])),
+        intake=IntakeSettings(
+            per_person_per_minute=values["intake.per_person_per_minute"],
+            per_person_burst=values["intake.per_person_burst"],
+            max_backlog=values["intake.max_backlog"],
         ),
         source=source,
     )

@@ -29,6 +29,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert s.telegram.base_url == "http://127.0.0.1:5555/bot"
     assert str(s.timezone) == "Asia/Jayapura"
 
+HOOK_SECRET = "s3cret-0123456789abcdefghijklmnopqrstuv"
+
 
 @pytest.mark.parametrize(
     ("env", "names"),
@@ -40,10 +42,10 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ({"TELEGRAM_WEBHOOK_URL": "https://bot.example.org/wh", "TELEGRAM_BOT_TOKEN": TOKEN},
          "TELEGRAM_WEBHOOK_SECRET"),
         ({"TELEGRAM_WEBHOOK_URL": "http://bot.example.org/wh", "TELEGRAM_BOT_TOKEN": TOKEN,
-          "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "TELEGRAM_WEBHOOK_URL"),
+          "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET}, "TELEGRAM_WEBHOOK_URL"),
         ({"SIAGA_CONFIG": "/nonexistent/settings.toml"}, "SIAGA_CONFIG"),
         ({"TELEGRAM_WEBHOOK_URL": "https://bot.example.org:8080/wh", "TELEGRAM_BOT_TOKEN": TOKEN,
-          "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, "TELEGRAM_WEBHOOK_URL"),
+          "TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET}, "TELEGRAM_WEBHOOK_URL"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path: Path, env: dict, names: str) -> None:
@@ -51,6 +53,41 @@ def test_bad_values_name_the_setting(tmp_path: Path, env: dict, names: str) -> N
         make_settings(tmp_path, **env)
     message = str(err.value)
     assert message.startswith(names) and "\n" not in message
+
+
+@pytest.mark.parametrize("secret", ["x", "short-secret", "has spaces in it but is long enough ok",
+                                    "a" * 31])
+def test_a_weak_webhook_secret_is_refused_with_how_to_make_one(tmp_path: Path,
+                                                                secret: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_settings(tmp_path, TELEGRAM_WEBHOOK_URL="https://bot.example.org/wh",
+                      TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=secret)
+    message = str(err.value)
+    assert message.startswith("TELEGRAM_WEBHOOK_SECRET: must be 32-256 characters")
+    assert "secrets.token_urlsafe(32)" in message and secret not in message
+
+
+def test_a_generated_webhook_secret_is_accepted(tmp_path: Path) -> None:
+    import secrets
+
+    s = make_settings(tmp_path, TELEGRAM_WEBHOOK_URL="https://bot.example.org/wh",
+                      TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=secrets.token_urlsafe(32))
+    assert s.telegram.webhook
+
+
+def test_hardening_settings_have_defaults_and_are_checked(tmp_path: Path) -> None:
+    s = make_settings(tmp_path)
+    assert s.privacy.audit_retention_days == 730
+    assert s.outbox.give_up_after.total_seconds() == 24 * 3600
+    assert (s.intake.per_person_per_minute, s.intake.per_person_burst) == (30, 10)
+    for name in ("SIAGA_AUDIT_RETENTION_DAYS", "SIAGA_OUTBOX_GIVE_UP_AFTER_HOURS",
+                 "SIAGA_PER_PERSON_PER_MINUTE", "SIAGA_MAX_BACKLOG"):
+        with pytest.raises(ConfigError) as err:
+            make_settings(tmp_path, **{name: "0"})
+        assert str(err.value).startswith(name)
+    with pytest.raises(ConfigError) as err:
+        make_settings(tmp_path, SIAGA_PSEUDONYM_KEY="tooshort")
+    assert str(err.value).startswith("SIAGA_PSEUDONYM_KEY") and "tooshort" not in str(err.value)
 
 
 def test_secret_token_is_never_echoed(tmp_path: Path) -> None:

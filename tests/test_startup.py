@@ -16,6 +16,7 @@ from bot.__main__ import NO_CHANNEL
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeBotAPI
 
+SECRET = "startup-webhook-secret-0123456789abcdef"
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuv"
 
 
@@ -49,7 +50,7 @@ async def test_telegram_start_up_failures_are_one_clear_line(tmp_path, case) -> 
                 code, err = await run_bot(
                     tmp_path, TELEGRAM_BASE_URL=fake.base_url, TELEGRAM_BOT_TOKEN=TOKEN,
                     TELEGRAM_WEBHOOK_URL="https://bot.example.org/hook",
-                    TELEGRAM_WEBHOOK_SECRET="secret", SIAGA_HTTP_PORT=str(busy.getsockname()[1]))
+                    TELEGRAM_WEBHOOK_SECRET=SECRET, SIAGA_HTTP_PORT=str(busy.getsockname()[1]))
             expected = "Configuration error: SIAGA_HTTP_PORT: cannot listen on 127.0.0.1:"
     finally:
         await fake.stop()
@@ -74,7 +75,7 @@ async def test_run_starts_the_channel_with_one_web_server_and_stops_on_sigterm(t
     port = free_port()
     env = {**os.environ, "SIAGA_DB": str(tmp_path / "s.db"), "TELEGRAM_BOT_TOKEN": TOKEN,
            "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml"),
-           "TELEGRAM_BASE_URL": fake.base_url, "TELEGRAM_WEBHOOK_SECRET": "secret",
+           "TELEGRAM_BASE_URL": fake.base_url, "TELEGRAM_WEBHOOK_SECRET": SECRET,
            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hook",
            "SIAGA_HTTP_HOST": "127.0.0.1", "SIAGA_HTTP_PORT": str(port)}
     proc = await asyncio.create_subprocess_exec(
@@ -99,7 +100,7 @@ async def test_run_starts_the_channel_with_one_web_server_and_stops_on_sigterm(t
                 "chat": {"id": 904, "type": "private"},
                 "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}}
             async with http.post(f"{base}/hook", json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "secret"}) as resp:
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
                 assert resp.status == 200
         assert "Kontak darurat" in (await fake.user(904).next_reply())["text"]
         proc.send_signal(signal.SIGTERM)

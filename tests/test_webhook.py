@@ -23,7 +23,7 @@ from db.repositories.inbox import InboxRepo
 from tests.conftest import make_settings
 from tests.fake_telegram import FakeBotAPI
 
-SECRET = "s3cret-Webhook_token"
+SECRET = "s3cret-Webhook_token-0123456789abcdefXYZ"
 
 
 def free_port() -> int:
