@@ -4,12 +4,19 @@ Reads use ``db.conn`` directly. Every write goes through ``await db.write(fn)``:
 concurrent handlers are queued and committed together (group commit), each inside its own
 savepoint so one failing write does not undo the others. The writer has a connection of its
 own, so a read never sees a write that is half done (WAL lets both work at once).
+
+Files are private: the database (and SQLite's -wal and -shm files, which take its mode) is
+created 0600 in a directory created 0700, and deleted content is overwritten with zeros
+(``secure_delete``); ``checkpoint`` empties the WAL, so erased data is gone from the disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,8 +26,31 @@ import aiosqlite
 T = TypeVar("T")
 WriteFn = Callable[[aiosqlite.Connection], Awaitable[T]]
 
+log = logging.getLogger(__name__)
+
 MAX_BATCH = 512
 _STOP: Any = (None, None)
+
+
+async def _checkpoint_marker(conn: aiosqlite.Connection) -> None:  # never called: a marker
+    raise AssertionError
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (and its directory) private to this user: file 0600, new dir 0700.
+
+    An existing file is made 0600; an existing directory open to others is only reported."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+    elif parent.stat().st_mode & 0o077:
+        log.warning("%s can be read by other users of this machine; chmod 700 it", parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # older, looser modes
+        if name.exists() and stat.S_IMODE(name.stat().st_mode) != 0o600:
+            os.chmod(name, 0o600)
 
 
 class Database:
@@ -36,7 +66,7 @@ class Database:
     async def open(cls, path: Path | str) -> Database:
         """Open (creating if needed) the SQLite file in WAL mode."""
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         conn = await cls._connect(path)
         writer = await cls._connect(path) if str(path) != ":memory:" else None
         db = cls(conn, writer)
@@ -51,6 +81,7 @@ class Database:
         await conn.execute("PRAGMA synchronous=FULL")  # a confirmed update survives power loss
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros
         return conn
 
     async def close(self) -> None:
@@ -76,6 +107,20 @@ class Database:
         self._queue.put_nowait((fn, future))
         return await future
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it to nothing (after an erasure:
+        older copies of the erased pages would otherwise stay in the WAL file)."""
+        await self.write(_checkpoint_marker)
+
+    async def _truncate_wal(self) -> None:
+        for _ in range(50):  # a reader in the middle of a query holds old pages for a moment
+            async with self.wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+            if row is None or row[0] == 0:
+                return
+            await asyncio.sleep(0.02)
+        log.warning("could not empty the WAL (a reader stays busy); it is emptied later")
+
     async def _write_loop(self) -> None:
         stopping = False
         while not stopping:
@@ -85,8 +130,13 @@ class Database:
             if _STOP in batch:
                 stopping = True
                 batch = [item for item in batch if item is not _STOP]
-                if not batch:
+            checkpoints = [f for fn, f in batch if fn is _checkpoint_marker]
+            batch = [item for item in batch if item[0] is not _checkpoint_marker]
+            if not batch:
+                await self._finish_checkpoints(checkpoints)
+                if stopping:
                     break
+                continue
             try:
                 results = await self._commit_batch(batch)
             except asyncio.CancelledError:
@@ -105,6 +155,21 @@ class Database:
                     future.set_result(value)
                 else:
                     future.set_exception(error)
+            await self._finish_checkpoints(checkpoints)
+
+    async def _finish_checkpoints(self, waiting: list[asyncio.Future[Any]]) -> None:
+        if not waiting:
+            return
+        try:
+            await self._truncate_wal()
+        except Exception as exc:
+            for future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
 
     async def _commit_batch(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]
                             ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:

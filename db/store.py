@@ -51,6 +51,10 @@ class Store(Protocol):
         """Whether the database answers."""
         ...
 
+    async def checkpoint(self) -> None:
+        """Make what was deleted gone from the files on disk too (after an erasure)."""
+        ...
+
 
 class SqliteStore:
     """The SQLite store: reads of committed data, and group-committed writes."""
@@ -69,6 +73,10 @@ class SqliteStore:
             return await fn(self._writer)
 
         return await self.db.write(run)
+
+    async def checkpoint(self) -> None:
+        """Empty the WAL into the database file (deleted content is already zeroed)."""
+        await self.db.checkpoint()
 
     async def healthy(self) -> bool:
         """Whether the database answers a trivial read."""

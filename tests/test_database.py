@@ -56,3 +56,25 @@ async def test_writing_after_close_raises_instead_of_hanging(tmp_path: Path) -> 
     await db.close()
     with pytest.raises(RuntimeError, match="closed"):
         await asyncio.wait_for(db.write(lambda c: c.execute("SELECT 1")), 2)
+
+
+async def test_files_are_private_and_deleted_rows_leave_no_trace(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "fresh" / "private.db"
+    db = await Database.open(path)
+    try:
+        await db.write(lambda c: c.execute("CREATE TABLE t (v TEXT)"))
+        secret = "telegram:987123456789"
+        await db.write(lambda c: c.execute("INSERT INTO t VALUES (?)", (secret,)))
+        await db.write(lambda c: c.execute("INSERT INTO t VALUES ('someone else')"))
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for name in (path, Path(f"{path}-wal")):
+            assert stat.S_IMODE(name.stat().st_mode) == 0o600, name
+        await db.write(lambda c: c.execute("DELETE FROM t WHERE v = ?", (secret,)))
+        await db.checkpoint()
+        files = [path, Path(f"{path}-wal")]
+        assert all(secret.encode() not in f.read_bytes() for f in files if f.exists())
+        assert b"someone else" in path.read_bytes()
+    finally:
+        await db.close()

@@ -91,6 +91,10 @@ class RateLimiter:
         now = asyncio.get_running_loop().time()
         self._next = max(self._next, now) + 1.0 / self.rate
 
+    async def reply_slot(self) -> None:
+        """Take a slot for a reply to someone chatting with the bot."""
+        self.take()
+
     def pause(self, seconds: float) -> None:
         now = asyncio.get_running_loop().time()
         self.paused_until = max(self.paused_until, now + seconds)

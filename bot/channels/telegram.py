@@ -248,8 +248,8 @@ class TelegramChannel:
             ack = asyncio.create_task(self._answer(event.ack))
         try:
             for reply in replies:
-                if self.limiter is not None:  # replies count towards the rate, never wait
-                    self.limiter.take()
+                if self.limiter is not None:  # replies count towards the shared rate
+                    await self.limiter.reply_slot()
                 try:
                     await self._call("sendMessage", self.replies.send, self.bot,
                                      int(event.address), reply, lang)
