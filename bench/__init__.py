@@ -1,9 +1,10 @@
 """Load benchmark: Siaga Warga against a bare python-telegram-bot echo bot.
 
-``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|all] [--quick] [--residents N] ...``
+``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|flood|wave|all] [--quick] ...``
 
 (broadcast, fanout and bcrash send one notice to many residents, see :mod:`bench.broadcast`;
-they have no echo-bot run.)
+flood and wave run our bot quiet and under load, see :mod:`bench.stress`; none of them has an
+echo-bot run.)
 
 Three processes take part in every bot run:
 

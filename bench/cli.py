@@ -1,9 +1,10 @@
-"""Orchestrator: ``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|all ...]``.
+"""Orchestrator: ``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|flood|wave|all]``.
 
 For every chat scenario (surge, raw, crash) it runs Siaga Warga (``python -m bot run``) and
 then the echo bot (:mod:`bench.echobot`), each in its own process against a fresh fake-server
 process (:mod:`bench.driver`) and a fresh SQLite file. The broadcast scenarios (broadcast,
-fanout, bcrash; :mod:`bench.broadcast`) send one notice to many residents instead. It prints
+fanout, bcrash; :mod:`bench.broadcast`) send one notice to many residents instead; the stress
+scenarios (flood, wave; :mod:`bench.stress`) run our bot quiet and under load. It prints
 the figures and, at the end, a table. Results also go to ``bench/results/latest.json``.
 Without scenario names it runs the chat scenarios; ``all`` runs every scenario.
 """
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcast
+from bench import broadcast, stress
 from bench.common import (
     BOT_NAMES,
     CHILDREN,
@@ -50,6 +51,7 @@ from bench.common import (
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 SCENARIOS = ("surge", "raw", "crash")  # the default set
 BROADCAST_SCENARIOS = ("broadcast", "fanout", "bcrash")  # bench/broadcast.py
+STRESS_SCENARIOS = stress.SCENARIOS  # bench/stress.py: flood, wave
 STEPS_PER_RESIDENT = 5
 
 SURGE_MIN_PCT = 95.0
@@ -302,7 +304,7 @@ async def bcrash(opts: argparse.Namespace) -> JSONDict:
 
 
 RUNNERS = {"surge": surge, "raw": raw, "crash": crash, "broadcast": broadcast_,
-           "fanout": fanout, "bcrash": bcrash}
+           "fanout": fanout, "bcrash": bcrash, **stress.RUNNERS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,7 +332,7 @@ def table(results: dict[str, JSONDict]) -> str:
             f"{'p99 ms':>9} {'lost':>5} {'dup':>5}  target")
     lines = [head, "-" * len(head)]
     for name, res in results.items():
-        if name in BROADCAST_SCENARIOS:
+        if name in BROADCAST_SCENARIOS or name in STRESS_SCENARIOS:
             continue
         if res.get("error"):
             lines.append(f"{name:<8} FAILED: {str(res['error']).splitlines()[0][:100]}")
@@ -364,11 +366,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark Siaga Warga against a bare python-telegram-bot echo bot.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="surge, raw, crash, broadcast, fanout, bcrash or all (default: surge, "
-                        "raw and crash)")
+                   help="surge, raw, crash, broadcast, fanout, bcrash, flood, wave or all "
+                        "(default: surge, raw and crash)")
     p.add_argument("--quick", action="store_true",
                    help="smoke check: 200 residents in the chat scenarios, 1,000 recipients "
-                        "in broadcast and bcrash, 10,000 residents in fanout")
+                        "in broadcast and bcrash, 10,000 residents in fanout, 100 residents "
+                        "and 1,000 flood updates in flood, 400 residents over 12 s in wave")
     p.add_argument("--residents", type=int, default=None,
                    help="residents in surge and raw (default 2000, --quick 200)")
     p.add_argument("--crash-residents", type=int, default=None,
@@ -390,6 +393,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--server-limit", type=float, default=None,
                    help="broadcast: the fake server's 429 limit in send calls per second "
                         "(default: --send-rate; 0 = none)")
+    p.add_argument("--flood-residents", type=int, default=None,
+                   help="flood: residents (default 500, --quick 100)")
+    p.add_argument("--flood-updates", type=int, default=None,
+                   help="flood: updates the flooder sends (default 5000, --quick 1000)")
+    p.add_argument("--flood-rate", type=float, default=50.0,
+                   help="flood: residents' updates offered per second (default 50)")
+    p.add_argument("--flood-window", type=int, default=100,
+                   help="flood: the flooder's updates kept waiting at the fake server "
+                        "(default 100, one getUpdates batch; --flood-updates queues all at once)")
+    p.add_argument("--wave-residents", type=int, default=None,
+                   help="wave: residents joining (default 2000, --quick 400)")
+    p.add_argument("--wave-seconds", type=float, default=None,
+                   help="wave: their first updates spread over this many seconds (default 60, "
+                        "--quick 12)")
+    p.add_argument("--wave-submit-at", type=float, default=None,
+                   help="wave: seconds into the wave when the notice is submitted (default a "
+                        "third of --wave-seconds)")
+    p.add_argument("--wave-audience", type=int, default=None,
+                   help="wave: residents of the RT before the run (default 200, --quick 50)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the crash and bcrash kill points")
     p.add_argument("--no-echo", action="store_true", help="skip the echo-bot runs")
@@ -407,19 +429,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.recipients = 1000 if args.quick else 10_000
     if args.fanout_people is None:
         args.fanout_people = 10_000 if args.quick else 100_000
+    if args.flood_residents is None:
+        args.flood_residents = 100 if args.quick else 500
+    if args.flood_updates is None:
+        args.flood_updates = 1000 if args.quick else 5000
+    if args.wave_residents is None:
+        args.wave_residents = 400 if args.quick else 2000
+    if args.wave_seconds is None:
+        args.wave_seconds = 12.0 if args.quick else 60.0
+    if args.wave_submit_at is None:
+        args.wave_submit_at = round(args.wave_seconds / 3, 1)
+    if args.wave_audience is None:
+        args.wave_audience = 50 if args.quick else 200
+    if min(args.flood_residents, args.wave_residents) < 1 or args.flood_updates < 0 \
+            or args.wave_audience < 1 or args.flood_rate <= 0 or args.flood_window < 1 \
+            or args.wave_seconds <= 0 or args.wave_submit_at < 0:
+        p.error("flood and wave: residents, audience, rates, window and seconds must be "
+                "positive, flood updates and the submission time not negative")
     if min(args.residents, args.crash_residents, args.recipients, args.fanout_people) < 1 \
             or args.rate <= 0 or args.latency_ms < 0:
         p.error("residents and rate must be positive, latency not negative")
     if not 0 < args.send_rate <= 1000 or (args.server_limit or 0) < 0:
         p.error("--send-rate must be more than 0 and at most 1000, --server-limit not negative")
-    unknown = [s for s in args.scenarios if s not in (*SCENARIOS, *BROADCAST_SCENARIOS, "all")]
+    every = (*SCENARIOS, *BROADCAST_SCENARIOS, *STRESS_SCENARIOS)
+    unknown = [s for s in args.scenarios if s not in (*every, "all")]
     if unknown:
-        p.error(f"unknown scenario {unknown[0]!r} (choose from "
-                f"{', '.join((*SCENARIOS, *BROADCAST_SCENARIOS))}, all)")
+        p.error(f"unknown scenario {unknown[0]!r} (choose from {', '.join(every)}, all)")
     if not args.scenarios:
         chosen = list(SCENARIOS)
     elif "all" in args.scenarios:
-        chosen = [*SCENARIOS, *BROADCAST_SCENARIOS]
+        chosen = list(every)
     else:
         chosen = list(dict.fromkeys(args.scenarios))
     args.scenarios = chosen
@@ -456,10 +495,14 @@ async def amain(opts: argparse.Namespace) -> int:
         "definitions": DEFINITIONS,
         "scenarios": results,
     }
-    chat = {k: v for k, v in results.items() if k not in BROADCAST_SCENARIOS}
+    chat = {k: v for k, v in results.items()
+            if k not in BROADCAST_SCENARIOS and k not in STRESS_SCENARIOS}
     notices = {k: v for k, v in results.items() if k in BROADCAST_SCENARIOS}
+    stressed = {k: v for k, v in results.items() if k in STRESS_SCENARIOS}
     if notices:
         report["definitions_broadcast"] = broadcast.DEFINITIONS
+    if stressed:
+        report["definitions_stress"] = stress.DEFINITIONS
     opts.json.parent.mkdir(parents=True, exist_ok=True)
     opts.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
@@ -473,12 +516,18 @@ async def amain(opts: argparse.Namespace) -> int:
         print(broadcast.table(notices))
         print()
         print(textwrap.fill(broadcast.DEFINITIONS, 99))
+    if stressed:
+        print()
+        print(stress.table(stressed))
+        print()
+        print(textwrap.fill(stress.DEFINITIONS, 99))
     print(f"\ntotal {report['total_wall_s']:.0f} s; results written to {opts.json}")
     failed = [name for name, res in results.items() if res.get("pass") is False]
     if failed:
         print(f"targets missed: {', '.join(failed)}")
     broken = [name for name, res in results.items() if res.get("error")
-              or any((res.get(k) or {}).get("error") for k in ("ours", "echo"))]
+              or any((res.get(k) or {}).get("error")
+                     for k in ("ours", "echo", "quiet", "flooded", "wave"))]
     if broken:
         print(f"runs that did not complete: {', '.join(broken)}")
         return 1

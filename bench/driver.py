@@ -1,7 +1,8 @@
 """The fake Telegram Bot API server and the simulated residents, in one process.
 
-    python -m bench.driver --scenario surge|raw|crash --residents N --rule button|any
+    python -m bench.driver --scenario surge|raw|crash|flood --residents N --rule button|any
         [--rate R] [--latency-ms L] [--invite CODE] [--deadline S] [--kill-fraction F]
+        [--flood N] [--flood-window W]
 
 The residents live next to the fake server (tests/fake_telegram.py, unmodified) so that they
 see every reply the moment it reaches the server, without polling its control endpoints.
@@ -17,6 +18,15 @@ When is an update answered?  Rule ``any``: by the next sendMessage to that perso
 bot sends exactly one per update).  Rule ``button``: by the sendMessage that carries the button
 the resident presses next (so a step answered with several messages counts when the one with
 the next button arrives); the last step by the next sendMessage.
+
+Scenario ``flood`` is ``surge`` (the residents offered at ``--rate``) plus, with ``--flood N``,
+one more account that sends N updates as fast as the bot takes them: from the residents' first
+update on it keeps ``--flood-window`` (default 100, one full getUpdates batch) of its updates
+waiting at the fake server, topping up whenever a getUpdates call hands some to the bot, so
+every call the bot makes returns a full batch until the N are gone. (Sending faster than the
+bot fetches only builds a queue at Telegram that no bot can jump, getUpdates being first in,
+first out; ``--flood-window N`` queues all of them at once.) With ``--flood 0`` it is the
+quiet baseline.
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ JSONDict = dict[str, Any]
 
 FLOW = ("/start {invite}", "lang:id", "consent:yes", "m:info", "topic:5m")
 FIRST_USER_ID = 700_000_001
+FLOODER_ID = 690_000_001
+# what the flooder sends, in turn: a command, plain text, a button press
+FLOOD_KINDS = ("/start {invite}", "halo, tolong dibalas", "m:info")
 STARTUP_TIMEOUT = 60.0  # seconds for the bot to make its first getUpdates call
 QUIT_TIMEOUT = 120.0  # seconds to wait for "quit" after the result
 
@@ -94,7 +107,9 @@ class BenchFake(FakeBotAPI):
 
     async def _m_getUpdates(self, params: JSONDict) -> list[JSONDict]:
         self.driver.on_poll()
-        return await super()._m_getUpdates(params)
+        batch = await super()._m_getUpdates(params)
+        self.driver.on_batch(batch)
+        return batch
 
     def _log_sent(self, method: str, params: JSONDict, t0: float) -> None:
         super()._log_sent(method, params, t0)
@@ -156,6 +171,7 @@ class Driver(Controlled):
         flow = [s.format(invite=args.invite) for s in FLOW]
         # crash: only the first step, still answered by the message with the next button
         self.steps = flow[:1] if self.scenario == "crash" else flow
+        self.paced = self.scenario in ("surge", "flood")  # residents offered at --rate
         n = len(self.steps)
         self.expect: list[str | None] = [
             flow[k + 1] if args.rule == "button" and k + 1 < len(flow) else None
@@ -191,6 +207,16 @@ class Driver(Controlled):
         self.restart_poll = asyncio.Event()
         self.t_restart_poll: float | None = None
         self.answered_at_restart: int | None = None
+        # flood
+        self.flooder = Resident(FLOODER_ID)
+        self.flood_kinds = [k.format(invite=args.invite) for k in FLOOD_KINDS]
+        self.flood_waiting: deque[int] = deque()  # update ids pushed, not yet handed out
+        self.flood_pushed = 0
+        self.flood_fetched = 0
+        self.t_flood_start: float | None = None
+        self.t_flood_fetched: float | None = None  # the last flood update handed to the bot
+        self.flood_messages = 0  # sendMessage calls to the flooder
+        self.lat_at: list[tuple[float, float]] = []  # (enqueued, latency) of answered steps
 
     # ------------------------------------------------------------------ building updates
 
@@ -254,6 +280,43 @@ class Driver(Controlled):
             self.answered_at_restart = self.answered_total
             self.restart_poll.set()
 
+    def on_batch(self, batch: list[JSONDict]) -> None:
+        """A getUpdates call is answered: its flood updates are the bot's now; top up."""
+        if not self.flood_waiting or not batch:
+            return
+        last = max(u["update_id"] for u in batch)
+        while self.flood_waiting and self.flood_waiting[0] <= last:
+            self.flood_waiting.popleft()
+            self.flood_fetched += 1
+        if self.flood_fetched >= self.args.flood and self.t_flood_fetched is None:
+            self.t_flood_fetched = time.monotonic()
+        self._top_up_flood()
+
+    # ------------------------------------------------------------------ the flooder
+
+    def _flood_update(self) -> JSONDict:
+        f = self.flooder
+        kind = self.flood_kinds[self.flood_pushed % len(self.flood_kinds)]
+        if kind.startswith(("/", "halo")):
+            update = self._message_update(f, kind)
+        else:
+            update = self._callback_update(f, kind, live=True)
+        f.offered += 1  # numbers the flooder's messages
+        return update
+
+    def _top_up_flood(self) -> None:
+        while self.flood_pushed < self.args.flood \
+                and len(self.flood_waiting) < self.args.flood_window:
+            update = self._flood_update()
+            self.fake.push_update(update)
+            self.flood_waiting.append(update["update_id"])
+            self.flood_pushed += 1
+
+    def start_flood(self) -> None:
+        if self.args.flood > 0 and self.t_flood_start is None:
+            self.t_flood_start = time.monotonic()
+            self._top_up_flood()
+
     def _completes(self, k: int, params: JSONDict) -> bool:
         expected = self.expect[k]
         if expected is None:
@@ -266,6 +329,10 @@ class Driver(Controlled):
 
     def on_send(self, params: JSONDict, t0: float) -> None:
         self.t_last_send = time.monotonic()
+        if params.get("chat_id") == FLOODER_ID:
+            self.flood_messages += 1
+            self.flooder.texts[str(params.get("text"))[:60]] += 1
+            return
         r = self.residents.get(params.get("chat_id"))  # type: ignore[arg-type]
         if r is None:
             return
@@ -284,10 +351,11 @@ class Driver(Controlled):
         latency = t0 - start
         self.latencies.append(latency)
         self.by_step[k].append(latency)
+        self.lat_at.append((start, latency))
         r.answered += 1
         self.answered_total += 1
         self.t_last_answer = t0
-        if self.scenario == "surge" and r.answered < len(self.steps):
+        if self.paced and r.answered < len(self.steps):
             self.ready.append(r)
         if self.answered_total >= self.total_steps:
             self.all_answered.set()
@@ -314,7 +382,7 @@ class Driver(Controlled):
                                      f"{STARTUP_TIMEOUT:.0f}s")
         assert self.t_first_poll is not None
         deadline = self.t_first_poll + self.args.deadline
-        if self.scenario == "surge":
+        if self.paced:
             await self._surge(deadline)
         elif self.scenario == "raw":
             await self._wait(self.all_answered, deadline - time.monotonic())
@@ -329,6 +397,8 @@ class Driver(Controlled):
         newcomers = iter(self.residents.values())
         t0 = time.monotonic()
         tick = 0
+        if self.scenario == "flood":
+            self.start_flood()
         while not self.all_answered.is_set() and not self.quit.is_set():
             now = time.monotonic()
             if now >= deadline:
@@ -370,7 +440,7 @@ class Driver(Controlled):
         now = time.monotonic()
         n_res = len(self.residents)
         finished = self.answered_total >= self.total_steps
-        start = self.t_first_poll if self.scenario != "surge" else self.t_first_offer
+        start = self.t_first_offer if self.paced else self.t_first_poll
         if start is None:
             elapsed = None
         elif finished and self.t_last_answer is not None:
@@ -401,7 +471,7 @@ class Driver(Controlled):
         }
         if error:
             out["error"] = error
-        if self.scenario == "surge":
+        if self.paced:
             span = ((self.t_last_offer or 0.0) - (self.t_first_offer or 0.0))
             out["offered_rate"] = self.args.rate
             out["offered_per_s_actual"] = (round((self.offered_total - 1) / span, 2)
@@ -422,6 +492,8 @@ class Driver(Controlled):
                                         if r.extra and r.answered)
             out["partial_only"] = sum(1 for r in self.residents.values()
                                       if r.messages and not r.answered)
+        if self.scenario == "flood":
+            out["flood"] = self.flood_result(now)
         stuck = [r for r in self.residents.values() if r.answered < r.offered]
         out["stuck"] = len(stuck)
         out["stuck_examples"] = [
@@ -430,6 +502,24 @@ class Driver(Controlled):
             for r in stuck[:3]
         ]
         return out
+
+    def flood_result(self, now: float) -> JSONDict:
+        """The flooder's figures, and the residents' latency while its updates were fetched."""
+        t_start, t_end = self.t_flood_start, self.t_flood_fetched or now
+        during = [lat for at, lat in self.lat_at
+                  if t_start is not None and t_start <= at <= t_end]
+        return {
+            "updates": self.args.flood,
+            "window": self.args.flood_window,
+            "pushed": self.flood_pushed,
+            "fetched": self.flood_fetched,
+            "fetch_s": (round(self.t_flood_fetched - t_start, 3)
+                        if self.t_flood_fetched is not None and t_start is not None else None),
+            "messages_to_flooder": self.flood_messages,
+            "texts_to_flooder": [{"text": t, "n": n}
+                                 for t, n in self.flooder.texts.most_common(4)],
+            "resident_latency_during_ms": summary_ms(during),
+        }
 
     # ------------------------------------------------------------------ process
 
@@ -453,7 +543,7 @@ class Driver(Controlled):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.driver")
-    p.add_argument("--scenario", choices=("surge", "raw", "crash"), required=True)
+    p.add_argument("--scenario", choices=("surge", "raw", "crash", "flood"), required=True)
     p.add_argument("--residents", type=int, required=True)
     p.add_argument("--rule", choices=("button", "any"), default="button")
     p.add_argument("--rate", type=float, default=100.0)
@@ -462,11 +552,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deadline", type=float, default=300.0,
                    help="seconds after the first getUpdates after which the run stops")
     p.add_argument("--kill-fraction", type=float, default=0.4)
+    p.add_argument("--flood", type=int, default=0,
+                   help="flood: updates the flooder sends (0: the quiet baseline)")
+    p.add_argument("--flood-window", type=int, default=100,
+                   help="flood: the flooder's updates kept waiting at the fake server")
     p.add_argument("--token", default=DEFAULT_TOKEN)
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args(argv)
     if args.residents < 1 or args.rate <= 0 or args.deadline <= 0:
         p.error("--residents, --rate and --deadline must be positive")
+    if args.flood < 0 or args.flood_window < 1:
+        p.error("--flood must not be negative, --flood-window must be positive")
     return args
 
 
