@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import NamedTuple
 
 from bot.areas import load_areas
 from bot.authz import Authorizer
@@ -15,6 +16,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.logs import protect
+from bot.privacy import erase_unconsented, key_legacy_pseudonyms
+from bot.pseudonyms import Pseudonyms
 from bot.registry import catalog
 from db.database import Database
 from db.migrate import migrate
@@ -35,43 +39,64 @@ def configured_channels(settings: Settings) -> dict[str, ChannelTraits]:
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, clock: Clock | None = None
                         ) -> AsyncIterator[Services]:
-    """Open the database, apply migrations and load areas and content; close on exit."""
+    """Open the database, apply migrations and load areas, content and the pseudonym key;
+    from here on log lines name people by pseudonym only. Close on exit."""
     clock = clock or SystemClock()
     areas = load_areas(settings.areas_file)
     content = load_content()
     db = await Database.open(settings.db_path)
+    unprotect = None
     try:
+        pseudonyms = Pseudonyms.from_settings(settings)
+        channels = configured_channels(settings)
+        unprotect = protect(pseudonyms, channels)
         await migrate(db)
         store = SqliteStore(db)
-        yield Services(settings, content, areas, store, clock, Authorizer(store, areas, clock),
-                       channels=configured_channels(settings), features=catalog())
+        services = Services(settings, content, areas, store, clock,
+                            Authorizer(store, areas, clock), channels=channels,
+                            features=catalog(), pseudonyms=pseudonyms)
+        await key_legacy_pseudonyms(services)
+        yield services
     finally:
         await db.close()
+        if unprotect is not None:
+            unprotect()
 
 
-async def purge_expired(services: Services) -> tuple[int, int]:
-    """Delete what has outlived its retention; return (inbox rows, unconsented people)."""
+class Purged(NamedTuple):
+    inbox: int  # handled updates past their retention
+    people: int  # people who never agreed, and strangers only ever refused, erased
+    audit: int  # audit rows past their retention
+
+
+async def purge_expired(services: Services) -> Purged:
+    """Delete what has outlived its retention; erased people leave no copy on disk."""
     now = services.clock.now()
     s = services.settings
     inbox_cutoff = now - timedelta(days=s.inbox_retention_days)
     people_cutoff = now - timedelta(days=s.unconsented_retention_days)
+    audit_cutoff = now - timedelta(days=s.privacy.audit_retention_days)
 
     async def purge(tx):  # type: ignore[no-untyped-def]
         await tx.outbox.purge(inbox_cutoff)  # delivered messages: who got what, when
-        return (await tx.inbox.purge(inbox_cutoff),
-                await tx.people.purge_unconsented(people_cutoff))
+        return Purged(await tx.inbox.purge(inbox_cutoff),
+                      await erase_unconsented(tx, services, people_cutoff),
+                      await tx.audit.purge(audit_cutoff))
 
-    return await services.store.write(purge)
+    purged = await services.store.write(purge)
+    # empty the WAL every time: it also finishes an erasure whose own checkpoint had to wait
+    await services.store.checkpoint()
+    return purged
 
 
 async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
     """Purge expired data now and then every ``every`` seconds."""
     while True:
         try:
-            inbox, people = await purge_expired(services)
-            if inbox or people:
-                log.info("retention: purged %d inbox rows and %d unconsented people",
-                         inbox, people)
+            purged = await purge_expired(services)
+            if any(purged):
+                log.info("retention: purged %d inbox rows, %d people who never agreed and "
+                         "%d audit rows", *purged)
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(every)

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content
 from bot.events import Event
+from bot.pseudonyms import Pseudonyms
 from db.repositories.people import Conversation, Person
 from db.store import Store, Tx
 
@@ -51,6 +52,8 @@ class Services:
     signals: Signals = field(default_factory=Signals)
     channels: dict[str, ChannelTraits] = field(default_factory=dict)  # the configured ones
     features: Catalog | None = None  # the registered features (bot/registry.py)
+    # how the audit log, kept notices and logs name a person (keyed; bot/pseudonyms.py)
+    pseudonyms: Pseudonyms = field(default_factory=Pseudonyms.ephemeral)
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """/hapusdata (/deletemydata): erase everything the bot keeps about the person, after a
 confirmation.
 
-    /hapusdata ──► CONFIRM ──del:yes:<nonce>──► erased (nothing kept)
+    /hapusdata ──► CONFIRM ──del:yes:<nonce>──► erased (what stays is named by pseudonym)
                        └──del:no──► MENU
+
+Someone the bot has no record of may still be named somewhere: a refused /hubungkan in a
+group leaves an audit row, an operator may have granted them a role. The answer says what
+was there: nothing; refused attempts and mentions, erased at once; a role, confirmed first.
 """
 
 from __future__ import annotations
@@ -31,10 +35,16 @@ class EraseNo(Callback, prefix="del:no"):
 
 async def ask(ctx: Context) -> list[Reply]:
     """Say what would be erased and ask to confirm."""
+    data = ctx.use(PersonalData)
     if ctx.is_new:
-        ctx.erased = True  # nothing stored, and nothing will be stored by this command
-        return [say("erase.nothing")]
-    roles = await ctx.use(PersonalData).role_count()
+        traces = await data.traces()
+        if not traces.any:
+            ctx.erased = True  # nothing stored, and nothing will be stored by this command
+            return [say("erase.nothing")]
+        if not traces.roles:  # only named in the audit log: nothing to lose, erase at once
+            data.erase()
+            return [say("erase.traces_erased", refused=traces.refused, kept=traces.kept)]
+    roles = await data.role_count()
     FLOW.start(ctx, "confirm", nonce=secrets.token_hex(4), roles=roles)
     return [confirm_reply(ctx)]
 
@@ -55,8 +65,10 @@ async def on_yes(ctx: Context, data: EraseYes) -> list[Reply] | None:
     had = {"language": person.language is not None, "consent": person.consented,
            "area": person.area_code is not None}
     roles = int(ctx.conv.data.get("roles", 0))
-    ctx.use(PersonalData).erase()
-    return [say("erase.done", roles=roles, **had)]
+    data = ctx.use(PersonalData)
+    kept = (await data.traces()).kept  # what stays under their pseudonym
+    data.erase()
+    return [say("erase.done", roles=roles, kept=kept, **had)]
 
 
 async def on_no(ctx: Context, _: EraseNo) -> list[Reply]:

@@ -150,20 +150,13 @@ class PeopleRepo:
         await self.conn.execute("DELETE FROM person WHERE id = ?", (row[0],))
         return True
 
-    async def purge_unconsented(self, seen_before: datetime) -> int:
-        """Delete people who never agreed and have not written since ``seen_before``."""
-        ids_sql = (
-            "SELECT id FROM person WHERE consent_version IS NULL AND last_seen_at < ?"
-        )
-        await self.conn.execute(
-            f"DELETE FROM conversation WHERE person_id IN ({ids_sql})",
-            (seen_before.isoformat(),),
-        )
-        cur = await self.conn.execute(
-            "DELETE FROM person WHERE consent_version IS NULL AND last_seen_at < ?",
-            (seen_before.isoformat(),),
-        )
-        return cur.rowcount
+    async def unconsented(self, seen_before: datetime) -> list[Person]:
+        """People who never agreed and have not written since ``seen_before``."""
+        async with self.conn.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM person p WHERE p.consent_version IS NULL "
+            "AND p.last_seen_at < ? ORDER BY p.id", (seen_before.isoformat(),),
+        ) as cur:
+            return [_person(row) for row in await cur.fetchall()]
 
     async def count_in_areas(self, area_codes: list[str]) -> int:
         if not area_codes:

@@ -75,6 +75,14 @@ class RolesRepo:
         cur = await self.conn.execute("DELETE FROM role_grant WHERE identity = ?", (identity,))
         return cur.rowcount
 
+    async def forget(self, identity: str, pseudonym: str) -> int:
+        """Erasure: drop the person's grants (and the names they signed with); grants they
+        gave others stay, given by ``pseudonym``. Returns how many grants they held."""
+        held = await self.revoke_all(identity)
+        await self.conn.execute(
+            "UPDATE role_grant SET granted_by = ? WHERE granted_by = ?", (pseudonym, identity))
+        return held
+
     async def all(self) -> list[GrantRecord]:
         async with self.conn.execute(
             "SELECT identity, role, area_code, granted_by, granted_at FROM role_grant "
