@@ -25,6 +25,7 @@ from bot.context import Services
 from bot.core import Core
 from bot.intake import Intake
 from bot.render import Renderer
+from bot.roles import revoke_role
 from db.database import Database
 from db.migrate import migrate
 from db.repositories.roles import Grant
@@ -154,40 +155,45 @@ def _check_grant(role: str, identity: str, area: str, areas: Areas) -> str | Non
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings) as services:
-        actor = f"cli:{getpass.getuser()}"
-        repo = services.store.reads.roles
-        if args.admin_command == "list":
-            if not await services.authz.authorize(actor, Action.ROLES_MANAGE, detail="list"):
-                print("error: not permitted", file=sys.stderr)
-                return 2
-            for g in await repo.all():
-                area = f" {g.area_code}" if g.area_code else ""
-                print(f"{g.identity}  {g.role}{area}  (by {g.granted_by}, "
-                      f"{g.granted_at:%Y-%m-%d %H:%M} UTC)")
-            return 0
-        problem = _check_grant(args.role, args.identity, args.area, services.areas)
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
-        grant = Grant(args.role, args.area)
-        detail = f"{args.admin_command} {args.role} {args.area} to {args.identity}".strip()
-        if not await services.authz.authorize(actor, Action.ROLES_MANAGE, args.identity,
-                                              detail=detail):
+        return await admin(services, args)
+
+
+async def admin(services: Services, args: argparse.Namespace) -> int:
+    """``admin grant|revoke|list`` on open services (the CLI's own; tests pass a running
+    bot's). A revocation also unlinks the person's groups and cancels their notices that
+    have not gone out (``bot/roles.py``), and prints what it did."""
+    actor = f"cli:{getpass.getuser()}"
+    repo = services.store.reads.roles
+    if args.admin_command == "list":
+        if not await services.authz.authorize(actor, Action.ROLES_MANAGE, detail="list"):
             print("error: not permitted", file=sys.stderr)
             return 2
-        now = services.clock.now()
-        if args.admin_command == "grant":
-            changed = await services.store.write(
-                lambda tx: tx.roles.grant(args.identity, grant, actor, now,
-                                                   args.name.strip()[:64]))
-            print(("granted" if changed else "already had") + f": {args.identity} {args.role} "
-                  f"{args.area}".rstrip())
-        else:
-            changed = await services.store.write(
-                lambda tx: tx.roles.revoke(args.identity, grant))
-            print(("revoked" if changed else "had no such role") + f": {args.identity} "
-                  f"{args.role} {args.area}".rstrip())
+        for g in await repo.all():
+            area = f" {g.area_code}" if g.area_code else ""
+            print(f"{g.identity}  {g.role}{area}  (by {g.granted_by}, "
+                  f"{g.granted_at:%Y-%m-%d %H:%M} UTC)")
         return 0
+    problem = _check_grant(args.role, args.identity, args.area, services.areas)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    grant = Grant(args.role, args.area)
+    detail = f"{args.admin_command} {args.role} {args.area} to {args.identity}".strip()
+    if not await services.authz.authorize(actor, Action.ROLES_MANAGE, args.identity,
+                                          detail=detail):
+        print("error: not permitted", file=sys.stderr)
+        return 2
+    now = services.clock.now()
+    if args.admin_command == "grant":
+        changed = await services.store.write(
+            lambda tx: tx.roles.grant(args.identity, grant, actor, now,
+                                      args.name.strip()[:64]))
+        print(("granted" if changed else "already had") + f": {args.identity} {args.role} "
+              f"{args.area}".rstrip())
+    else:
+        revocation = await revoke_role(services, args.identity, grant, actor)
+        print("\n".join(revocation.lines()))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from bot.context import Services
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 1024 * 1024  # bytes of one request
+MAX_DEPTH = 64  # nesting of a JSON body; a Telegram update nests about ten levels
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,37 @@ class Route:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request's JSON body; ValueError when it is not JSON we can read (answer 400)."""
+    """The request's JSON body; ValueError when it is not JSON we can read (answer 400):
+    malformed, not UTF-8, or nested deeper than ``MAX_DEPTH`` (too deep for the parser, or
+    deep enough to break whatever stores or reads it later)."""
     try:
-        return json.loads(await request.text())
+        value = json.loads(await request.text())
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # incl. JSONDecodeError
         raise ValueError(f"bad json: {type(exc).__name__}") from None
+    if nesting(value, MAX_DEPTH) > MAX_DEPTH:
+        raise ValueError("bad json: nested too deeply")
+    return value
+
+
+def nesting(value: Any, stop_above: int | None = None) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (0 for a scalar), or the
+    first depth found beyond ``stop_above``; measured without recursion, so any depth the
+    parser accepted can be measured."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if stop_above is not None and deepest > stop_above:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 class WebServer:

@@ -586,7 +586,7 @@ async def test_urgent_from_rw_coordinator_skips_approval_then_is_reviewed(fake, 
         assert notice.needs_review
         review = await reply_with(sari, "dikirim tanpa persetujuan")
         assert "Dari: Ketua RW 02 — Bu Neneng" in review["text"]
-        assert sari.buttons(review) == ["👁 Sudah ditinjau", "🗑 Batalkan"]
+        assert sari.buttons(review) == ["✅ Tandai sudah ditinjau", "🛑 Hentikan & batalkan"]
         budi = fake.user(801)
         drain(budi)  # the notice itself
         await budi.click_data(f"mod:seen:{notice.id}")  # a resident cannot mark it reviewed
@@ -594,7 +594,7 @@ async def test_urgent_from_rw_coordinator_skips_approval_then_is_reviewed(fake, 
         await bot.settled()
         unreviewed = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)
         assert unreviewed is not None and unreviewed.needs_review
-        await sari.click("👁 Sudah ditinjau", message_id=review["message_id"])
+        await sari.click("✅ Tandai sudah ditinjau", message_id=review["message_id"])
         assert "ditandai sudah ditinjau" in (await sari.next_reply())["text"]
         await bot.settled()
         fresh = await NoticesRepo(svc.store.db.conn).get(notice.id or 0)

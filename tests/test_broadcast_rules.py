@@ -10,7 +10,10 @@ the database where that is the point of the rule.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+from bot.broadcasting import notices as notice_svc
+from bot.channels.traits import notice_limits, utf16_length
 from db.repositories.notices import Notice, NoticesRepo
 from db.repositories.roles import Grant, RolesRepo
 from tests.broadcast_helpers import (
@@ -136,11 +139,11 @@ async def test_moderator_stops_an_unapproved_urgent_notice_going_out(fake, tmp_p
         await neneng.next_reply()
         await bot.settled()
         review = await reply_with(sari, "dikirim tanpa persetujuan")
-        assert sari.buttons(review) == ["👁 Sudah ditinjau", "🗑 Batalkan"]
+        assert sari.buttons(review) == ["✅ Tandai sudah ditinjau", "🛑 Hentikan & batalkan"]
         (notice,) = await NoticesRepo(svc.store.db.conn).open_by("telegram:800")  # going out
         await budi.click_data(f"bc:cancel!:{notice.id}")  # a resident's forged cancel
         assert NOT_YOURS in (await reply_with(budi, NOT_YOURS))["text"]
-        await sari.click("🗑 Batalkan", message_id=review["message_id"])
+        await sari.click("🛑 Hentikan & batalkan", message_id=review["message_id"])
         confirm = await reply_with(sari, f"Batalkan pengumuman #{notice.id}")
         await sari.click("Ya, batalkan", message_id=confirm["message_id"])
         done = await reply_with(sari, f"Pengumuman #{notice.id} dibatalkan")
@@ -255,6 +258,51 @@ async def test_moderator_cannot_approve_their_own_notice(fake, tmp_path) -> None
             assert len(got(fake, uid, "Lomba kebersihan")) == 1, texts_to(fake, uid)
         approved = await NoticesRepo(bot.services.store.db.conn).get(notice.id or 0)
         assert approved is not None and approved.decided_by == "telegram:900"
+        assert ("notice.approve", f"notice:{notice.id}", "denied") in [
+            (e.action, e.target, e.outcome) for e in await audit(bot, "telegram:700")]
+
+
+async def test_author_cannot_mark_their_own_urgent_notice_reviewed(fake, tmp_path) -> None:
+    """Four eyes hold for urgent notices that went out before review: the author, even a
+    moderator, is refused (audited); another moderator marks it reviewed."""
+    async with running_bot(fake, tmp_path, **URGENT_SKIPS) as bot:
+        svc = bot.services
+        await resident(svc, 800, RT05_RW02)
+        await grant(svc, 800, "coordinator", RW02, "Bu Neneng")
+        await grant(svc, 800, "moderator")
+        await resident(svc, 801, RT03)
+        await _moderator(bot)
+        neneng, sari = fake.user(800), fake.user(900)
+        await start_notice(neneng, "Banjir! Warga bantaran kali segera mengungsi.",
+                           "👥 Seluruh RW 02", category="🚨 Mendesak")
+        await preview_now(neneng)
+        await neneng.click("📨 Kirim")
+        assert "tanpa menunggu persetujuan" in (await neneng.next_reply())["text"]
+        await bot.settled()
+        own = await reply_with(neneng, "dikirim tanpa persetujuan")
+        assert neneng.buttons(own) == ["✅ Tandai sudah ditinjau", "🛑 Hentikan & batalkan"]
+        await neneng.click("✅ Tandai sudah ditinjau", message_id=own["message_id"])
+        refused = await reply_with(neneng, "moderator lain")
+        assert "Anda kirim sendiri: moderator lain yang perlu meninjaunya" in refused["text"]
+        repo = NoticesRepo(svc.store.db.conn)
+        (notice,) = await repo.awaiting_review()
+        await neneng.click_data(f"mod:seen:{notice.id}")  # the same, forged
+        await reply_with(neneng, "moderator lain yang perlu meninjaunya")
+        await bot.settled()
+        assert [n.id for n in await repo.awaiting_review()] == [notice.id]
+        denied = {(e.action, e.target) for e in await audit(bot, "telegram:800")
+                  if e.outcome == "denied"}
+        assert denied == {("notice.review", f"notice:{notice.id}")}
+        review = await reply_with(sari, "dikirim tanpa persetujuan")
+        await sari.click("✅ Tandai sudah ditinjau", message_id=review["message_id"])
+        assert f"Pengumuman #{notice.id} ditandai sudah ditinjau" in \
+            (await reply_with(sari, "ditinjau"))["text"]
+        await bot.settled()
+        assert await repo.awaiting_review() == []
+        reviewed = await repo.get(notice.id or 0)
+        assert reviewed is not None and reviewed.decided_by == "telegram:900"
+        assert ("notice.review", "done") in [(e.action, e.outcome)
+                                             for e in await audit(bot, "telegram:900")]
 
 
 # --- 6. a notice going out is listed and can be cancelled --------------------------------
@@ -457,3 +505,132 @@ async def test_body_is_measured_in_utf16_units(fake, tmp_path) -> None:
         assert "Tulis isi pengumuman" in (await ahmad.next_reply())["text"]
         await ahmad.send("Air PAM mati besok pagi.")
         assert "Siapa penerimanya" in (await ahmad.next_reply())["text"]
+
+
+# --- 12. the moderator's review message always fits -------------------------------------
+
+
+KELURAHAN = ("Sukamaju", "Sukamulya", "Sukasari", "Sukaraja", "Sukajadi", "Sukaluyu")
+
+
+def _big_areas(path: Path, kelurahan: int, rts: int) -> list[str]:
+    """``kelurahan`` kelurahan of 20 RWs with ``rts`` RTs each; their RT codes."""
+    lines, codes = [], []
+    for k, name in enumerate(KELURAHAN[:kelurahan]):
+        code = name.lower()
+        lines += ["[[kelurahan]]", f'code = "{code}"', f'name = "{name}"',
+                  'kecamatan = "Serang"', 'kota = "Kota Serang"']
+        for rw in range(1, 21):
+            lines += ["[[kelurahan.rw]]", f'number = "{rw:02d}"']
+            for rt in range(1, rts + 1):
+                lines += ["[[kelurahan.rw.rt]]", f'number = "{rt:02d}"',
+                          f'invite = "k{k}w{rw:02d}t{rt:02d}-x"']
+                codes.append(f"{code}-rw{rw:02d}-rt{rt:02d}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return codes
+
+
+def _longest_body(units: int) -> str:
+    """A body of exactly ``units`` UTF-16 units, with emoji and characters HTML escapes."""
+    piece = "🚨 Air naik <1 m> & arus deras, warga bantaran kali mengungsi ke masjid. "
+    body = ""
+    while utf16_length(body + piece) <= units:
+        body += piece
+    return body + "x" * (units - utf16_length(body))
+
+
+async def test_review_of_the_longest_notice_to_every_rt_fits_one_message(fake, tmp_path
+                                                                        ) -> None:
+    areas_file = tmp_path / "areas.toml"
+    codes = _big_areas(areas_file, kelurahan=6, rts=10)  # 1,200 RTs
+    async with running_bot(fake, tmp_path, SIAGA_AREAS_FILE=str(areas_file), **FAST) as bot:
+        svc = bot.services
+        limit, _, length = notice_limits(svc.channels.values())
+        assert length is utf16_length
+        body = _longest_body(limit)
+        await resident(svc, 900, codes[0])
+        await grant(svc, 900, "moderator", "", "Mod Sari")
+        await resident(svc, 701, codes[-1])
+        await grant(svc, 700, "admin", "", "Pak Lurah")
+        now = svc.clock.now()
+        notice = Notice(author="telegram:700", author_lang="id", signature="Pengelola — "
+                        "Pak Lurah", segment="all", category="urgent", body=body,
+                        repeat="now", status="pending", created_at=now, updated_at=now,
+                        areas=tuple(codes))
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).create(notice))
+        # the request each moderator gets when a notice is submitted (through the outbox)
+        await svc.store.write(lambda tx: notice_svc.request_review(
+            svc, tx, notice, "broadcast.review", now))
+        svc.signals.outbox()
+        sari = fake.user(900)
+        requested = await reply_with(sari, "Pengumuman menunggu persetujuan")
+        # and the same notice in the review list a moderator opens (a reply)
+        await sari.send("/siaran")
+        await reply_with(sari, "Siaran pengumuman")
+        await sari.click("🛡 Perlu ditinjau (1)")
+        listed = await reply_with(sari, "Pengumuman menunggu persetujuan")
+        for review in (requested, listed):
+            text = review["text"]
+            assert utf16_length(text) <= 4096, utf16_length(text)
+            # RWs listed per kelurahan would not fit: RTs counted per kelurahan
+            audience = text.split("• Penerima: ", 1)[1].split(" · ", 1)[0]
+            assert sorted(audience.split("; ")) == sorted(f"200 RT di Kel. {name}"
+                                                          for name in KELURAHAN), text[:400]
+            assert text.endswith(body)  # the moderator reads all that residents will
+            assert "Isi dipendekkan" not in text
+            assert sari.buttons(review) == ["✅ Setujui", "❌ Tolak"]
+        # what is sent once approved is the whole body
+        await sari.click("✅ Setujui", message_id=listed["message_id"])
+        await reply_with(sari, "disetujui")
+        await bot.outbox_idle()
+        (sent,) = got(fake, 701, body[:40])
+        assert body in sent["text"]
+
+
+async def test_review_with_a_long_audience_summarises_it_and_keeps_the_body(fake, tmp_path
+                                                                            ) -> None:
+    areas_file = tmp_path / "areas.toml"
+    codes = _big_areas(areas_file, kelurahan=1, rts=25)
+    async with running_bot(fake, tmp_path, SIAGA_AREAS_FILE=str(areas_file), **FAST) as bot:
+        svc = bot.services
+        await resident(svc, 900, codes[0], language="en")
+        await grant(svc, 900, "moderator", "", "Mod Sari")
+        now = svc.clock.now()
+        body = "Kerja bakti serentak hari Minggu pukul 07.00."
+        notice = Notice(author="telegram:700", author_lang="id", signature="Pengelola",
+                        segment="all", category="regular", body=body, repeat="now",
+                        status="pending", created_at=now, updated_at=now,
+                        areas=tuple(codes[:300]))
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).create(notice))
+        await svc.store.write(lambda tx: notice_svc.request_review(
+            svc, tx, notice, "broadcast.review", now))
+        svc.signals.outbox()
+        text = (await reply_with(fake.user(900), "Notice waiting for approval"))["text"]
+        assert "To: 300 RTs in RW 01, 02, 03, 04, 05, 06, 07, 08, 09, 10, 11, 12 · " in text
+        assert text.endswith(body)
+
+
+async def test_review_of_a_body_too_long_for_one_message_is_cut_with_a_note(fake, tmp_path
+                                                                          ) -> None:
+    """A body longer than a notice may be (one saved before a limit changed, say) is cut in
+    the review message, which says so, instead of the whole request being dropped."""
+    async with running_bot(fake, tmp_path, **FAST) as bot:
+        svc = bot.services
+        await _moderator(bot)
+        now = svc.clock.now()
+        body = _longest_body(4090)
+        notice = Notice(author="telegram:700", author_lang="id", signature="Pengelola",
+                        segment="all", category="regular", body=body, repeat="now",
+                        status="pending", created_at=now, updated_at=now, areas=(RW02,))
+        await svc.store.db.write(lambda conn: NoticesRepo(conn).create(notice))
+        await svc.store.write(lambda tx: notice_svc.request_review(
+            svc, tx, notice, "broadcast.review", now))
+        svc.signals.outbox()
+        text = (await reply_with(fake.user(900), "Pengumuman menunggu persetujuan"))["text"]
+        assert 4000 < utf16_length(text) <= 4096, utf16_length(text)
+        assert "• Penerima: 5 RT · 0 orang" in text
+        start = text.index(body[:100])
+        cut = text[start:text.index("…\n\n✂️ Isi dipendekkan di pesan ini; warga menerima "
+                                    "teks lengkapnya.")]
+        assert body.startswith(cut) and utf16_length(cut) > 3500
+        assert text.endswith("warga menerima teks lengkapnya.")

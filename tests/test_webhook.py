@@ -6,6 +6,7 @@ server (``bot/channels/running.py``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -123,3 +124,34 @@ async def test_healthz_is_served_next_to_the_webhook(webhook_bot) -> None:
             assert resp.status == 200
             assert await resp.json() == {"status": "ok", "database": True,
                                          "sender": {"telegram": True}, "inbox_backlog": 0}
+
+
+def nested_update(update_id: int, user_id: int, depth: int) -> bytes:
+    """A real-looking /darurat update with an extra field of ``depth`` nested lists: the whole
+    body nests ``depth + 2`` levels (under the parser's own limit for these depths)."""
+    head = update(update_id, user_id, "/darurat")
+    text = json.dumps(head)
+    return (text[:-2] + ', "extra": ' + "[" * depth + "]" * depth + "}}").encode()
+
+
+@pytest.mark.parametrize("depth", [63, 200, 900])
+async def test_deeply_nested_update_is_refused_with_400_and_healthz_stays_ok(webhook_bot, depth
+                                                                             ) -> None:
+    """Nesting deeper than any Telegram update (64 levels) is refused, however far below the
+    parser's own limit; nothing is recorded and the server keeps serving."""
+    fake, url, services = webhook_bot
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=nested_update(11, 904, depth),
+                             headers={SECRET_HEADER: SECRET,
+                                      "Content-Type": "application/json"}) as resp:
+            assert resp.status == 400
+            assert await resp.text() == "bad json"
+        async with http.get(url.replace("/tg/hook", "/healthz")) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["status"] == "ok"
+        async with http.post(url, data=nested_update(12, 905, 62),  # 64 levels: accepted
+                             headers={SECRET_HEADER: SECRET}) as resp:
+            assert resp.status == 200
+    assert "Kontak darurat" in (await fake.user(905).next_reply())["text"]
+    async with services.store.db.conn.execute("SELECT external_id FROM inbox") as cur:
+        assert [row[0] for row in await cur.fetchall()] == ["12"]

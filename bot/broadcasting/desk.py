@@ -17,6 +17,7 @@ from bot.broadcasting import notices as svc
 from bot.broadcasting.views import short
 from bot.context import Context
 from bot.events import Reply, say
+from db.repositories.audit import AuditEntry
 from db.repositories.notices import GroupLink, Notice, Run
 from db.store import Tx
 
@@ -51,10 +52,16 @@ class NoticeDesk:
         return await self.reads.notices.has_unfinished_run(notice_id)
 
     async def reach(self, rts: list[str], segment: str, category: str) -> tuple[int, int, int]:
-        """(people reached, people who turned regular notices off, linked groups)."""
-        reach, opted_out = await self.reads.notices.reach(rts, segment, category)
-        groups = len(await self.reads.notices.groups_for(rts)) if segment == "all" else 0
-        return reach, opted_out, groups
+        """(people reached, people who turned regular notices off, linked groups whose
+        linker still coordinates the RT: the others are unlinked when the notice goes)."""
+        reads = self.reads
+        reach, opted_out = await reads.notices.reach(rts, segment, category)
+        groups: set[tuple[str, str]] = set()
+        for link in await reads.notices.links_for(rts) if segment == "all" else []:
+            if svc.may_link(self.services, await reads.roles.grants_of(link.linked_by),
+                            link.area_code):
+                groups.add((link.channel, link.address))
+        return reach, opted_out, len(groups)
 
     async def reach_of(self, notice: Notice) -> int:
         return await svc.reach_of(self.services, self.reads, notice)
@@ -93,26 +100,31 @@ class NoticeDesk:
                 await svc.activate(services, tx, notice, now)
             if needs_approval or skipped_approval:
                 key = "broadcast.review" if needs_approval else "broadcast.review_after"
-                reach = await svc.reach_of(services, tx, notice)
-                for moderator in await svc.moderators(tx):
-                    await svc.notify(tx, moderator, lambda lang: svc.review_replies(
-                        services, notice, reach, key, lang), now)
+                await svc.request_review(services, tx, notice, key, now)
 
         self.ctx.later(write, "outbox", "schedule")
 
     def mark_reviewed(self, notice_id: int) -> None:
-        """Mark an urgent notice that skipped approval as reviewed (once)."""
+        """Mark an urgent notice that skipped approval as reviewed (once; never by its
+        author: four eyes)."""
         me = self.me
 
         async def write(tx: Tx) -> None:
             fresh = await tx.notices.get(notice_id)
-            if fresh is not None and fresh.needs_review:
+            if fresh is not None and fresh.needs_review and fresh.author != me:
                 fresh.needs_review = False
                 fresh.decided_by = fresh.decided_by or me
                 await tx.notices.save(fresh)
                 await svc.record(tx, me, "notice.review", fresh, fresh.updated_at)
 
         self.ctx.later(write)
+
+    def refuse_own(self, notice: Notice, action: str) -> None:
+        """Audit a moderator's refused attempt to approve or review their own notice."""
+        me, now = self.me, self.now()
+        entry = AuditEntry(at=now, actor=me, action=action, target=f"notice:{notice.id}",
+                           outcome="denied", detail="own notice: another moderator decides")
+        self.ctx.later(lambda tx: tx.audit.add(entry))
 
     def link_group(self, rt_code: str) -> None:
         event = self.ctx.event
@@ -210,9 +222,11 @@ def review_queue(ctx: Context, waiting: list[tuple[Notice, int]], review: list[t
                  ) -> list[Reply]:
     """What a moderator sees for each notice waiting for approval or review."""
     out: list[Reply] = []
+    channel = ctx.event.channel
     for notice, reach in waiting:
-        out += svc.review_replies(ctx.services, notice, reach, "broadcast.review", ctx.lang)
+        out += svc.review_replies(ctx.services, notice, reach, "broadcast.review", ctx.lang,
+                                  channel)
     for notice, reach in review:
         out += svc.review_replies(ctx.services, notice, reach, "broadcast.review_after",
-                                  ctx.lang)
+                                  ctx.lang, channel)
     return out

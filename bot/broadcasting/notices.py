@@ -20,12 +20,15 @@ from bot.broadcasting.schedule import (
     next_occurrence,
 )
 from bot.broadcasting.views import review_buttons
+from bot.channels.traits import CONSOLE, ChannelTraits, notice_limits
+from bot.content import Content
 from bot.context import Services
 from bot.events import Media, Reply, Text, reply_to_json, say, t
 from bot.render import Renderer
 from db.repositories.audit import AuditEntry
-from db.repositories.notices import OPEN_STATUSES, Notice, Run
+from db.repositories.notices import OPEN_STATUSES, GroupLink, Notice, Run
 from db.repositories.outbox import SYSTEM
+from db.repositories.roles import Grant
 from db.store import Tx
 
 
@@ -110,20 +113,129 @@ async def moderators(tx: Tx) -> list[str]:
     return await roles.holders("moderator") or await roles.holders("admin")
 
 
-def review_replies(services: Services, notice: Notice, reach: int, key: str, lang: str
-                   ) -> list[Reply]:
+def review_replies(services: Services, notice: Notice, reach: int, key: str, lang: str,
+                   channel: str | None = None) -> list[Reply]:
     """What a moderator sees: a notice with a photo or PDF as residents will see it, then
-    author, audience, reach and timing with Approve / Reject (or Reviewed)."""
+    author, audience, reach and timing with Approve / Reject (or Reviewed).
+
+    The message is made to fit ``channel``'s text limit (the strictest configured channel's
+    when not given): a long audience is summarised (``fit_review``)."""
     # already sent without approval: reviewed, or stopped if still going
     buttons = review_buttons(notice, after=key == "broadcast.review_after")
     replies = []
     if notice.media_kind and notice.media_ref:
         replies.append(compose(services, notice, lang, notice.start_at or notice.created_at))
-    replies.append(say(key, buttons, id=notice.id, author=notice.signature,
-                       audience=services.areas.labels(notice.areas), reach=reach,
-                       urgent=notice.urgent, body=notice.body, media=notice.media_kind or "",
-                       when=when_text(services, notice, lang)))
+    params = fit_review(services, key, lang, _traits(services, channel), notice, dict(
+        id=notice.id, author=notice.signature, reach=reach, urgent=notice.urgent,
+        media=notice.media_kind or "", when=when_text(services, notice, lang)))
+    replies.append(say(key, buttons, **params))
     return replies
+
+
+def _traits(services: Services, channel: str | None) -> ChannelTraits:
+    """The channel's traits, or the strictest of the configured channels."""
+    found = services.channels.get(channel or "")
+    if found is not None:
+        return found
+    everyone = list(services.channels.values())
+    if not everyone:
+        return CONSOLE
+    limit = min(c.text_limit for c in everyone)
+    _, _, length = notice_limits(everyone)
+    return ChannelTraits("strictest", limit, min(c.caption_limit for c in everyone),
+                         min(c.buttons_per_message for c in everyone), False, length)
+
+
+_PLAIN: dict[int, tuple[Content, Renderer]] = {}
+
+
+def plain_renderer(content: Content) -> Renderer:
+    """Text as people read it, without markup: what channels count against their limits."""
+    found = _PLAIN.get(id(content))
+    if found is None or found[0] is not content:
+        found = _PLAIN[id(content)] = (content, Renderer(content, "console"))
+    return found[1]
+
+
+def audience_summary(areas: Areas, codes: tuple[str, ...] | list[str], *, rws: bool = True
+                     ) -> Text:
+    """A long audience in a few words: "12 RT di RW 01, 02" per kelurahan (the kelurahan
+    named when there are several), or without ``rws`` "200 RT di Kel. Sukamaju"; RW and
+    kelurahan codes keep their names."""
+    named: list[Text | str] = []
+    by_kel: dict[str, list[RT]] = {}
+    for code in codes:
+        unit = areas.get(code)
+        if isinstance(unit, RT):
+            rw = areas.rw(unit.rw_code)
+            by_kel.setdefault(rw.kelurahan_code if rw else "", []).append(unit)
+        else:
+            named.append(areas.label(code) or code)
+    for kel_code, rts in by_kel.items():
+        kel = areas.kel(kel_code)
+        name = kel.name if kel else kel_code
+        if not rws:
+            named.append(t("broadcast.audience_kelurahan", n=len(rts), kelurahan=name))
+            continue
+        numbers = sorted({rw.number for rw in (areas.rw(rt.rw_code) for rt in rts) if rw})
+        named.append(t("broadcast.audience_rts", n=len(rts), rws=numbers,
+                       kelurahan=name if len(by_kel) > 1 else ""))
+    return t("broadcast.audience_summary", items=named)
+
+
+def fit_review(services: Services, key: str, lang: str, traits: ChannelTraits, notice: Notice,
+               params: dict[str, object]) -> dict[str, object]:
+    """``params`` with the audience and body of ``notice`` that make ``key`` fit the
+    channel's text limit, counted the channel's way.
+
+    The moderator must see everything residents will get, so the body stays whole and the
+    audience is said more briefly until it fits: every area, then RTs counted per RW and
+    kelurahan, per kelurahan, or in all. Only a body too long even then (longer than a
+    notice may be) is cut, with a note."""
+    plain = plain_renderer(services.content)
+    limit, length = traits.text_limit, traits.length
+
+    def size(audience: Text, body: str, shortened: bool = False) -> int:
+        return length(plain.render(t(key, **params, audience=audience, body=body,
+                                     shortened=shortened), lang))
+
+    areas = services.areas
+    audiences = [areas.labels(notice.areas), audience_summary(areas, notice.areas),
+                 audience_summary(areas, notice.areas, rws=False),
+                 t("broadcast.audience_count", n=len(rt_codes(areas, notice.areas)))]
+    for audience in audiences:
+        if size(audience, notice.body) <= limit:
+            return {**params, "audience": audience, "body": notice.body, "shortened": False}
+    audience = audiences[-1]
+    room = limit - size(audience, "", True) - length("…")
+    body = _cut(notice.body, max(room, 0), length)
+    while body and size(audience, body + "…", True) > limit:  # the count was off: cut more
+        body = _cut(body, length(body) - 1, length)
+    return {**params, "audience": audience, "body": body.rstrip() + "…", "shortened": True}
+
+
+def _cut(text: str, room: int, length: Callable[[str], int]) -> str:
+    """The longest start of ``text`` that is at most ``room`` long by ``length``."""
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if length(text[:mid]) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low]
+
+
+async def request_review(services: Services, tx: Tx, notice: Notice, key: str,
+                         now: datetime) -> None:
+    """Ask every moderator to approve (``broadcast.review``) or review afterwards
+    (``broadcast.review_after``) a notice, each in their language and channel's limits."""
+    reach = await reach_of(services, tx, notice)
+    for moderator in await moderators(tx):
+        person = await tx.people.get(moderator)
+        channel = person.channel if person else None
+        await notify(tx, moderator, lambda lang, channel=channel: review_replies(
+            services, notice, reach, key, lang, channel), now)
 
 
 def when_text(services: Services, notice: Notice, lang: str) -> Text:
@@ -215,9 +327,12 @@ async def fire(services: Services, tx: Tx, notice: Notice,
                      "the author no longer coordinates its audience")
         await notify(tx, notice.author, say("broadcast.author_revoked", id=notice.id), now)
         return None
+    rts = rt_codes(services.areas, notice.areas)
+    if notice.segment == "all":  # groups are posted to: their linkers must still be in office
+        await drop_stale_links(services, tx, await repo.links_for(rts), "system", now)
     qh = quiet_hours(services)
     quiet_until = qh.ends_after(now) if qh.active(now) else None
-    run = await repo.start_run(notice, rt_codes(services.areas, notice.areas), planned_at, now,
+    run = await repo.start_run(notice, rts, planned_at, now,
                                services.settings.default_language, quiet_until)
     await notify(tx, notice.author, say("broadcast.progress", id=notice.id, sent=0,
                                           total=run.total), now, kind="progress", ref_id=run.id)
@@ -233,6 +348,57 @@ async def fire(services: Services, tx: Tx, notice: Notice,
     notice.updated_at = now
     await repo.save(notice)
     return run
+
+
+# --- linked groups whose linker lost the role -----------------------------------------------
+
+
+def may_link(services: Services, grants: list[Grant], rt_code: str) -> bool:
+    """Whether someone holding ``grants`` may keep a group linked to ``rt_code``."""
+    return decide(grants, Action.BROADCAST_SEND, rt_code, services.areas).allowed
+
+
+async def drop_stale_links(services: Services, tx: Tx, links: list[GroupLink], actor: str,
+                           now: datetime) -> list[tuple[GroupLink, int]]:
+    """Unlink every one of ``links`` whose linker no longer coordinates its RT, and stop
+    the posts queued to those groups for RTs they are no longer linked to (audited as
+    ``actor``). Returns each link dropped with the number of posts stopped."""
+    grants: dict[str, list[Grant]] = {}
+    dropped: list[tuple[GroupLink, int]] = []
+    for link in links:
+        if link.linked_by not in grants:
+            grants[link.linked_by] = await tx.roles.grants_of(link.linked_by)
+        if may_link(services, grants[link.linked_by], link.area_code):
+            continue
+        if not await tx.notices.unlink_area(link):
+            continue
+        stopped = await stop_unlinked_posts(services, tx, link, now)
+        await tx.audit.add(AuditEntry(
+            at=now, actor=actor, action="group.unlink",
+            target=f"group:{link.channel}:{link.address}", outcome="done",
+            detail=f"{link.area_code}: the coordinator who linked it no longer coordinates "
+                   f"it; {stopped} queued posts stopped"))
+        dropped.append((link, stopped))
+    return dropped
+
+
+async def stop_unlinked_posts(services: Services, tx: Tx, link: GroupLink,
+                              now: datetime) -> int:
+    """Leave unsent the notices queued to ``link``'s group whose audience no longer has a
+    link to it (a group may stay linked to another RT by someone else)."""
+    group = (link.channel, link.address)
+    still: dict[int, bool] = {}  # run id -> the group is still linked to its audience
+    doomed: list[int] = []
+    for outbox_id, run_id in await tx.notices.queued_group_posts(*group):
+        if run_id not in still:
+            run = await tx.notices.run(run_id)
+            notice = await tx.notices.get(run.notice_id) if run else None
+            rts = rt_codes(services.areas, notice.areas) if notice else []
+            still[run_id] = any((g.channel, g.address) == group
+                                for g in await tx.notices.groups_for(rts))
+        if not still[run_id]:
+            doomed.append(outbox_id)
+    return await tx.notices.skip_group_posts(doomed, "group unlinked", now)
 
 
 async def run_due(services: Services, tx: Tx, now: datetime

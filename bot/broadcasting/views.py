@@ -77,10 +77,11 @@ def status_text(notice: Notice, listed: bool = False) -> Text:
 
 
 def review_buttons(notice: Notice, after: bool) -> list[list[Button]]:
-    """Approve / Reject; for a notice already sent without approval: Reviewed / Cancel."""
+    """Approve / Reject; for a notice already sent without approval: Mark as reviewed /
+    Stop & cancel (what has not gone out yet)."""
     nid = notice.id or 0
     if after:
         return [[button("broadcast.mark_reviewed", Reviewed(nid).pack()),
-                 button("broadcast.cancel", CancelNotice(nid).pack())]]
+                 button("broadcast.review_stop", CancelNotice(nid).pack())]]
     return [[button("broadcast.approve", Approve(nid).pack()),
              button("broadcast.reject", Reject(nid).pack())]]

@@ -4,7 +4,8 @@ went out without it.
     review message ──mod:ok:<id>──► approved: sent now or scheduled; the author is told
                    └─mod:no:<id>──► REASON (typed) ──► rejected; the author gets the reason
                                         └─back──► the review list
-    review-after message ──mod:seen:<id>──► marked as reviewed
+    review-after message ──mod:seen:<id>──► marked as reviewed (by a moderator other than
+                                            its author)
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ async def on_approve(ctx: Context, data: Approve) -> list[Reply]:
     if notice.status != "pending":
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
                           status=status_text(notice))]
-    if notice.author == ctx.person.identity:
-        return [main_menu(ctx, "broadcast.not_self", id=notice.id)]  # four eyes
+    if notice.author == ctx.person.identity:  # four eyes
+        desk.refuse_own(notice, "notice.approve")
+        return [main_menu(ctx, "broadcast.not_self", id=notice.id)]
     decided = await desk.approve(data.id)
     if decided is None:
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
@@ -78,12 +80,18 @@ async def on_reject(ctx: Context, data: Reject) -> list[Reply]:
 
 
 async def on_reviewed(ctx: Context, data: Reviewed) -> list[Reply]:
-    """Mark an urgent notice that went out without approval as reviewed."""
+    """Mark an urgent notice that went out without approval as reviewed (never one's own:
+    four eyes hold for notices sent before review too)."""
     if not await _allowed(ctx, data.id, "review"):
         return [main_menu(ctx, "broadcast.not_moderator")]
-    if await ctx.use(NoticeDesk).get(data.id) is None:
+    desk = ctx.use(NoticeDesk)
+    notice = await desk.get(data.id)
+    if notice is None:
         return [main_menu(ctx, "broadcast.not_found")]
-    ctx.use(NoticeDesk).mark_reviewed(data.id)
+    if notice.author == ctx.person.identity:
+        desk.refuse_own(notice, "notice.review")
+        return [main_menu(ctx, "broadcast.not_self_review", id=notice.id)]
+    desk.mark_reviewed(data.id)
     return [main_menu(ctx, "broadcast.reviewed", id=data.id)]
 
 

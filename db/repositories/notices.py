@@ -337,21 +337,58 @@ class NoticesRepo:
             "UPDATE group_link SET address = ? WHERE channel = ? AND address = ?",
             (new, channel, old))
 
-    async def groups_for(self, rt_codes: list[str]) -> list[GroupLink]:
+    async def _links(self, where: str, args: list[Any]) -> list[GroupLink]:
+        async with self.conn.execute(
+            "SELECT area_code, channel, address, title, linked_by, linked_at FROM group_link "
+            f"WHERE {where} ORDER BY area_code", args,
+        ) as cur:
+            rows = await cur.fetchall()
+        return [GroupLink(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]))
+                for r in rows]
+
+    async def links_for(self, rt_codes: list[str]) -> list[GroupLink]:
+        """Every link of these RTs (a group linked to two of them is listed twice)."""
         if not rt_codes:
             return []
         marks = ", ".join("?" for _ in rt_codes)
-        async with self.conn.execute(
-            "SELECT area_code, channel, address, title, linked_by, linked_at FROM group_link "
-            f"WHERE area_code IN ({marks}) ORDER BY area_code", list(rt_codes),
-        ) as cur:
-            rows = await cur.fetchall()
+        return await self._links(f"area_code IN ({marks})", list(rt_codes))
+
+    async def links_by(self, identity: str) -> list[GroupLink]:
+        """The links a person made with /hubungkan."""
+        return await self._links("linked_by = ?", [identity])
+
+    async def groups_for(self, rt_codes: list[str]) -> list[GroupLink]:
         # one post per group even when it is linked to several of the RTs
         seen: dict[tuple[str, str], GroupLink] = {}
-        for r in rows:
-            seen.setdefault((r[1], r[2]), GroupLink(r[0], r[1], r[2], r[3], r[4],
-                                                    datetime.fromisoformat(r[5])))
+        for link in await self.links_for(rt_codes):
+            seen.setdefault((link.channel, link.address), link)
         return list(seen.values())
+
+    async def unlink_area(self, link: GroupLink) -> bool:
+        """Forget one RT's link, if it is still the one given (not re-linked meanwhile)."""
+        cur = await self.conn.execute(
+            "DELETE FROM group_link WHERE area_code = ? AND channel = ? AND address = ? AND "
+            "linked_by = ?", (link.area_code, link.channel, link.address, link.linked_by))
+        return cur.rowcount > 0
+
+    async def queued_group_posts(self, channel: str, address: str) -> list[tuple[int, int]]:
+        """(outbox id, run id) of the notices queued to a group and not yet claimed."""
+        async with self.conn.execute(
+            "SELECT id, ref_id FROM outbox WHERE channel = ? AND address = ? AND "
+            "kind = 'notice' AND person_id IS NULL AND status = 'queued' ORDER BY id",
+            (channel, address),
+        ) as cur:
+            return [(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def skip_group_posts(self, ids: list[int], reason: str, now: datetime) -> int:
+        """Leave these queued group posts unsent (the group is no longer linked)."""
+        if not ids:
+            return 0
+        marks = ", ".join("?" for _ in ids)
+        cur = await self.conn.execute(
+            f"UPDATE outbox SET status = 'skipped', reason = ?, sent_at = ? WHERE id IN ({marks}) "
+            "AND status = 'queued'", [reason, now.isoformat(), *ids])
+        return cur.rowcount
 
     async def is_volunteer(self, person_id: int) -> bool:
         async with self.conn.execute(
