@@ -8,6 +8,18 @@ own, so a read never sees a write that is half done (WAL lets both work at once)
 Files are private: the database (and SQLite's -wal and -shm files, which take its mode) is
 created 0600 in a directory created 0700, and deleted content is overwritten with zeros
 (``secure_delete``); ``checkpoint`` empties the WAL, so erased data is gone from the disk.
+
+Trouble on the way is not lost work:
+
+- while another connection holds the write lock longer than ``busy_timeout`` (say an
+  operator's ``sqlite3`` shell in a transaction), the writer waits and tries again with
+  backoff, for as long as it takes; one line is logged when it starts waiting and one when it
+  goes on. Writes queue up meanwhile.
+- the queue of writes is bounded (``MAX_QUEUE``): ``write`` waits for room, so producers
+  slow down instead of memory growing.
+- when the disk is full (SQLite's SQLITE_FULL, also a ``max_page_count`` cap), the failing
+  writes raise ``db.errors.StorageFull`` (nothing of them is committed); one line is logged
+  for the whole outage, and one when writes succeed again.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,13 +36,43 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from db.errors import StorageFull
+
 T = TypeVar("T")
 WriteFn = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+MAX_QUEUE = 2 * MAX_BATCH  # writes waiting for the writer; beyond, ``write`` waits for room
+BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another connection's lock, then we retry
+BUSY_BACKOFF = (0.05, 2.0)  # first and longest pause between tries while the lock is held
 _STOP: Any = (None, None)
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
+
+
+def _sqlite_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None  # the primary code of an extended one
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY, "database is locked")."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = _sqlite_code(exc)
+    if code is not None:
+        return code in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def is_full(exc: BaseException) -> bool:
+    """The database cannot grow (SQLITE_FULL, "database or disk is full")."""
+    if isinstance(exc, StorageFull):
+        return True
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    return _sqlite_code(exc) == _SQLITE_FULL or "database or disk is full" in str(exc)
 
 
 async def _checkpoint_marker(conn: aiosqlite.Connection) -> None:  # never called: a marker
@@ -55,12 +98,30 @@ def private_file(path: Path) -> None:
 
 class Database:
     def __init__(self, conn: aiosqlite.Connection,
-                 writer: aiosqlite.Connection | None = None) -> None:
+                 writer: aiosqlite.Connection | None = None, path: Path | None = None) -> None:
         self.conn = conn  # reads: sees committed data only
         self.wconn = writer or conn  # the writer's connection
-        self._queue: asyncio.Queue[tuple[WriteFn[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.path = path  # the file (None: in memory)
+        self._queue: asyncio.Queue[tuple[WriteFn[Any], asyncio.Future[Any]]] = asyncio.Queue(
+            MAX_QUEUE)
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._closing = False  # stop waiting for a lock: the queued writes fail instead
+        self._full_since: float | None = None  # loop time the disk was found full
+        # tests: called inside every write transaction before its writes run; what it raises
+        # acts as SQLite failing the transaction (e.g. OperationalError("database or disk is
+        # full")), so a full disk can be simulated exactly
+        self.fault: Callable[[], None] | None = None
+
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the writer (at most ``MAX_QUEUE``)."""
+        return self._queue.qsize()
+
+    @property
+    def full(self) -> bool:
+        """Whether the last writes failed for lack of space (until one succeeds again)."""
+        return self._full_since is not None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -68,8 +129,9 @@ class Database:
         if str(path) != ":memory:":
             private_file(Path(path))
         conn = await cls._connect(path)
-        writer = await cls._connect(path) if str(path) != ":memory:" else None
-        db = cls(conn, writer)
+        memory = str(path) == ":memory:"
+        writer = await cls._connect(path) if not memory else None
+        db = cls(conn, writer, None if memory else Path(path))
         db._writer = asyncio.create_task(db._write_loop(), name="db-writer")
         return db
 
@@ -80,14 +142,15 @@ class Database:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=FULL")  # a confirmed update survives power loss
         await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros
         return conn
 
     async def close(self) -> None:
+        self._closing = True  # a lock held by someone else no longer keeps us waiting
         if self._writer is not None:
             # queued writes finish first: the stop marker is behind them in the queue
-            self._queue.put_nowait(_STOP)
+            await self._queue.put(_STOP)
             await self._writer
             self._writer = None
         self._closed = True
@@ -104,7 +167,7 @@ class Database:
         if self._closed or (self._writer is not None and self._writer.done()):
             raise RuntimeError("the database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((fn, future))
+        await self._queue.put((fn, future))  # waits while the queue is full: backpressure
         return await future
 
     async def checkpoint(self) -> None:
@@ -148,6 +211,7 @@ class Database:
                 # SQLite gave up on the whole transaction (disk full, I/O error) or COMMIT
                 # failed: try each write on its own so only the culprit fails.
                 results = [await self._commit_one(fn, future) for fn, future in batch]
+            self._note_space(results)
             for future, value, error in results:
                 if future.done():
                     continue
@@ -156,6 +220,62 @@ class Database:
                 else:
                     future.set_exception(error)
             await self._finish_checkpoints(checkpoints)
+
+    def _note_space(self, results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
+                    ) -> None:
+        """Log the start of a full-disk outage once, and its end once."""
+        full = any(isinstance(error, StorageFull) for _, _, error in results)
+        now = asyncio.get_running_loop().time()
+        if full and self._full_since is None:
+            self._full_since = now
+            where = self.path.resolve().parent if self.path is not None else "the disk"
+            log.error("database disk is full: free space on %s; updates wait and are retried",
+                      where)
+        elif not full and self._full_since is not None and any(
+                error is None for _, _, error in results):
+            log.warning("database disk has room again after %.0fs; writes go on",
+                        now - self._full_since)
+            self._full_since = None
+
+    def _explain(self, exc: BaseException) -> BaseException:
+        """A full disk as ``StorageFull`` (the engine's error as its cause); others as they are."""
+        if is_full(exc) and not isinstance(exc, StorageFull):
+            full = StorageFull(str(exc))
+            full.__cause__ = exc
+            return full
+        return exc
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting (with backoff) while another connection holds the lock.
+
+        Nothing of the batch has run yet, so trying again is safe. Only closing stops it."""
+        delay, longest = BUSY_BACKOFF
+        since: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.wconn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or self._closing:
+                    raise
+                if since is None:
+                    since = loop.time()
+                    log.warning("database is locked by another connection (%s); writes wait "
+                                "and are retried", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, longest)
+                continue
+            if since is not None:
+                log.warning("database lock released; writes go on after waiting %.0fs",
+                            loop.time() - since)
+            if self.fault is not None:
+                try:
+                    self.fault()
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await self.wconn.execute("ROLLBACK")
+                    raise
+            return
 
     async def _finish_checkpoints(self, waiting: list[asyncio.Future[Any]]) -> None:
         if not waiting:
@@ -174,7 +294,7 @@ class Database:
     async def _commit_batch(self, batch: list[tuple[WriteFn[Any], asyncio.Future[Any]]]
                             ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        await self.wconn.execute("BEGIN IMMEDIATE")
+        await self._begin()
         try:
             for fn, future in batch:
                 await self.wconn.execute("SAVEPOINT w")
@@ -185,7 +305,7 @@ class Database:
                         raise  # SQLite rolled back everything: fall back to one by one
                     await self.wconn.execute("ROLLBACK TO w")
                     await self.wconn.execute("RELEASE w")
-                    results.append((future, None, exc))
+                    results.append((future, None, self._explain(exc)))
                 else:
                     await self.wconn.execute("RELEASE w")
                     results.append((future, value, None))
@@ -200,12 +320,12 @@ class Database:
     async def _commit_one(self, fn: WriteFn[Any], future: asyncio.Future[Any]
                           ) -> tuple[asyncio.Future[Any], Any, BaseException | None]:
         try:
-            await self.wconn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             value = await fn(self.wconn)
             await self.wconn.execute("COMMIT")
         except Exception as exc:
             if self.wconn.in_transaction:
                 with contextlib.suppress(Exception):
                     await self.wconn.execute("ROLLBACK")
-            return future, None, exc
+            return future, None, self._explain(exc)
         return future, value, None

@@ -66,6 +66,9 @@ async def running_bot(fake: FakeBotAPI, tmp_path: Path, clock: Clock | None = No
                       **env: str) -> AsyncIterator[RunningBot]:
     """Start the bot as ``python -m bot run`` does, in long-polling mode on ``tmp_path``'s
     database; stop it on exit."""
+    # scripted people click at machine speed on a clock that stands still: no allowance
+    # unless a test asks for one
+    env = {"SIAGA_PER_PERSON_BURST": "100000", **env}
     settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=fake.token,
                              TELEGRAM_BASE_URL=fake.base_url, TELEGRAM_POLL_TIMEOUT="1",
                              TELEGRAM_BOT_USERNAME=fake.bot_username, **env)

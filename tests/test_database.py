@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from db.database import Database
+from db.database import MAX_QUEUE, Database
+from db.errors import StorageFull
 
 
 async def open_db(tmp_path: Path) -> Database:
@@ -78,3 +80,92 @@ async def test_files_are_private_and_deleted_rows_leave_no_trace(tmp_path: Path)
         assert b"someone else" in path.read_bytes()
     finally:
         await db.close()
+
+
+async def test_a_lock_held_longer_than_busy_timeout_is_waited_out(tmp_path: Path,
+                                                                  caplog) -> None:
+    """Another connection holds the write lock ten times longer than busy_timeout: the
+    writes wait and are committed once it goes, with one line logged when waiting starts."""
+    db = await open_db(tmp_path)
+    await db.write(lambda c: c.execute("PRAGMA busy_timeout=50"))
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        writes = asyncio.gather(*(db.write(lambda c, v=v: c.execute(
+            "INSERT INTO t VALUES (?)", (v,))) for v in range(20)))
+        await asyncio.sleep(0.5)
+        assert not writes.done() and await values(db) == []
+        other.execute("COMMIT")
+        await asyncio.wait_for(writes, 5)
+        assert await values(db) == list(range(20))
+    finally:
+        other.close()
+        await db.close()
+    locked = [r for r in caplog.records if "database is locked" in r.getMessage()]
+    assert len(locked) == 1
+    assert any("lock released" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_write_queue_is_bounded_and_producers_wait(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    await db.write(lambda c: c.execute("PRAGMA busy_timeout=50"))
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # the writer is stuck: the queue fills up
+        n = 3 * MAX_QUEUE
+        tasks = [asyncio.create_task(db.write(lambda c, v=v: c.execute(
+            "INSERT INTO t VALUES (?)", (v,)))) for v in range(n)]
+        await asyncio.sleep(0.3)
+        assert db.queued == MAX_QUEUE  # the rest wait to be queued: memory stays bounded
+        assert not any(task.done() for task in tasks)
+        other.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+        assert await values(db) == list(range(n))
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_closing_does_not_wait_forever_for_someone_elses_lock(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    await db.write(lambda c: c.execute("PRAGMA busy_timeout=50"))
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        stuck = asyncio.create_task(db.write(lambda c: c.execute("INSERT INTO t VALUES (1)")))
+        await asyncio.sleep(0.2)
+        await asyncio.wait_for(db.close(), 5)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await stuck
+    finally:
+        other.close()
+
+
+async def test_a_full_disk_raises_storage_full_logged_once_and_writes_go_on_after(
+        tmp_path: Path, caplog) -> None:
+    """SQLite's own SQLITE_FULL, from a size cap (``max_page_count``) as from a full disk."""
+    db = await open_db(tmp_path)
+    try:
+        async def cap(conn) -> None:
+            async with conn.execute("PRAGMA page_count") as cur:
+                pages = (await cur.fetchone())[0]
+            await conn.execute(f"PRAGMA max_page_count={pages + 2}")
+
+        await db.write(cap)
+        big = "x" * 3000
+        await db.write(lambda c: c.execute("CREATE TABLE blob (v TEXT)"))
+        results = await asyncio.gather(
+            *(db.write(lambda c: c.execute("INSERT INTO blob VALUES (?)", (big,)))
+              for _ in range(6)), return_exceptions=True)
+        assert any(isinstance(r, StorageFull) for r in results)
+        assert db.full
+        with pytest.raises(StorageFull, match="full"):
+            await db.write(lambda c: c.execute("INSERT INTO blob VALUES (?)", (big,)))
+        await db.write(lambda c: c.execute("PRAGMA max_page_count=1000000"))  # space freed
+        await db.write(lambda c: c.execute("INSERT INTO blob VALUES (?)", (big,)))
+        assert not db.full
+    finally:
+        await db.close()
+    full = [r for r in caplog.records if "disk is full" in r.getMessage()]
+    assert len(full) == 1 and str(tmp_path) in full[0].getMessage()
+    assert any("room again" in r.getMessage() for r in caplog.records)

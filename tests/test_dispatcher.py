@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.intake import Dispatcher
+from bot.intake import Dispatcher, idle
 from db.repositories.inbox import InboxItem
 
 
@@ -56,3 +56,76 @@ async def test_late_arriving_earlier_update_is_handled_first() -> None:
     gate.set()
     await dispatcher.join()
     assert seen == [10, 11, 12, 13]
+
+
+async def test_a_slot_is_lent_out_while_its_update_only_waits() -> None:
+    """Two slots; four people whose chats wait out their own 429 (0.3 s). A fifth person's
+    update is handled at once, not after them, and never more than two work at once."""
+    loop = asyncio.get_running_loop()
+    finished: list[str] = []
+    working = peak = 0
+
+    async def handle(it: InboxItem) -> None:
+        nonlocal working, peak
+        working += 1
+        peak = max(peak, working)
+        try:
+            if it.sender.startswith("busy"):
+                working -= 1
+                async with idle():  # as TelegramChannel._call does on RetryAfter
+                    await asyncio.sleep(0.3)
+                working += 1
+                peak = max(peak, working)
+            await asyncio.sleep(0.001)
+            finished.append(it.sender)
+        finally:
+            working -= 1
+
+    dispatcher = Dispatcher(handle, limit=2)
+    for n in range(4):
+        dispatcher.submit(item(n, f"busy{n}"))
+    dispatcher.submit(item(9, "quick"))
+    started = loop.time()
+    await dispatcher.join()
+    assert finished[0] == "quick" and sorted(finished[1:]) == [f"busy{n}" for n in range(4)]
+    assert peak <= 2
+    assert loop.time() - started < 0.55  # the four waited side by side, not two by two
+
+
+async def test_a_task_started_by_the_update_cannot_lend_its_slot() -> None:
+    """``idle`` in a helper task (e.g. answering a button press) leaves the slot alone."""
+    working = peak = 0
+
+    async def helper() -> None:
+        async with idle():
+            await asyncio.sleep(0.02)
+
+    async def handle(it: InboxItem) -> None:
+        nonlocal working, peak
+        working += 1
+        peak = max(peak, working)
+        await asyncio.create_task(helper())
+        working -= 1
+
+    dispatcher = Dispatcher(handle, limit=1)
+    for n in range(5):
+        dispatcher.submit(item(n, f"p{n}"))
+    await dispatcher.join()
+    assert peak == 1
+
+
+async def test_an_item_already_in_hand_is_not_taken_twice() -> None:
+    seen: list[int] = []
+    gate = asyncio.Event()
+
+    async def handle(it: InboxItem) -> None:
+        await gate.wait()
+        seen.append(it.id)
+
+    dispatcher = Dispatcher(handle, limit=2)
+    dispatcher.submit(item(1, "p"))
+    dispatcher.submit(item(1, "p"))  # e.g. a page of the inbox and a fresh record overlap
+    assert dispatcher.backlog == 1
+    gate.set()
+    await dispatcher.join()
+    assert seen == [1] and dispatcher.backlog == 0

@@ -432,3 +432,44 @@ async def test_a_refused_reply_does_not_block_the_conversation(fake, tmp_path) -
         assert person is not None  # the state moved on although the reply was refused
         await rudi.send("/start")
         assert "Pilih bahasa" in (await rudi.next_reply())["text"]
+
+
+async def test_beyond_the_allowance_one_slow_down_and_button_presses_count(fake, tmp_path
+                                                                         ) -> None:
+    """An allowance of 3 at once: /start and two presses are answered; the third press gets
+    the one "slow down" (and its button stops spinning); the rest are recorded, not handled."""
+    async with running_bot(fake, tmp_path, SIAGA_PER_PERSON_BURST="3") as bot:
+        tia = fake.user(530)
+        await tia.send("/start")
+        assert "Pilih bahasa" in (await tia.next_reply())["text"]
+        label = tia.buttons()[0]
+        for _ in range(6):  # pressing again and again, as fast as a thumb can
+            await tia.click(label)
+        await bot.settled()
+        await asyncio.sleep(0.3)
+        texts = [m["text"] for m in fake.messages_to(530)]
+        assert sum("terlalu cepat" in text for text in texts) == 1
+        assert "terlalu cepat" in texts[-1]  # after the answers to what was allowed
+        async with bot.services.store.db.conn.execute(
+                "SELECT status, error, COUNT(*) FROM inbox GROUP BY status, error "
+                "ORDER BY error") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [
+                ("done", None, 3), ("done", "rate limited", 4)]
+        assert len(fake.calls_of("answerCallbackQuery")) == 3  # two answered, one slowed
+
+
+async def test_chats_waiting_out_their_own_429_do_not_hold_up_others(fake, tmp_path) -> None:
+    """Two slots. Four people's chats are rate-limited (429, retry after 1 s); a fifth person,
+    who wrote after them, is answered while they still wait."""
+    async with running_bot(fake, tmp_path, TELEGRAM_MAX_CONCURRENT="2"):
+        slowed = [fake.user(540 + i) for i in range(4)]
+        for user in slowed:
+            fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1,
+                      chat_id=user.id)
+            await user.send("/darurat")
+        other = fake.user(549)
+        await other.send("/darurat")
+        assert "Kontak darurat" in (await other.next_reply(timeout=5))["text"]
+        assert all(fake.messages_to(user.id) == [] for user in slowed)  # still waiting
+        for user in slowed:
+            assert "Kontak darurat" in (await user.next_reply(timeout=10))["text"]

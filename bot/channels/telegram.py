@@ -40,9 +40,10 @@ from bot.config import ConfigError, TelegramSettings
 from bot.context import Services
 from bot.core import Core
 from bot.events import Event, Kind, Reply, t
-from bot.intake import Intake
+from bot.intake import Intake, idle
 from bot.render import Renderer
 from bot.web import Route, read_json
+from db.errors import StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -224,20 +225,23 @@ class TelegramChannel:
     # --- sending -------------------------------------------------------------------------
 
     async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff."""
+        """Call the Bot API, waiting out 429s and retrying 5xx/timeouts with backoff. While
+        it waits, the update's dispatcher slot goes to other people (``idle``)."""
         delay = self.backoff
         for attempt in range(6):
             try:
                 return await fn(*args, **kwargs)
             except RetryAfter as exc:
-                await asyncio.sleep(seconds(exc.retry_after))
+                async with idle():
+                    await asyncio.sleep(seconds(exc.retry_after))
             except (Forbidden, BadRequest, InvalidToken):
                 raise
             except (TimedOut, NetworkError) as exc:
                 if attempt == 5:
                     raise
                 log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
-                await asyncio.sleep(delay)
+                async with idle():
+                    await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         raise TimedOut(f"{what}: still rate-limited after retries")
 
@@ -384,12 +388,16 @@ class TelegramChannel:
             await request.shutdown()
 
     async def poll(self) -> None:
-        """Long-poll getUpdates; each batch is committed before the next call confirms it."""
+        """Long-poll getUpdates; each batch is committed before the next call confirms it.
+
+        Above the intake's backlog cap no getUpdates is sent: Telegram keeps the updates
+        (for 24 hours) until the backlog has drained."""
         tg = self.services.settings.telegram
         await self._call("deleteWebhook", self.bot.delete_webhook)
         offset: int | None = None
         delay = 1.0
         while True:
+            await self.intake.room()
             try:
                 # Bot._post returns the raw JSON; the public get_updates would parse it into
                 # objects we would only serialise again to store them verbatim.
@@ -413,6 +421,9 @@ class TelegramChannel:
                 continue
             try:
                 await self.intake.record(CHANNEL, updates)
+            except StorageFull:  # (logged once by the database) not confirmed: sent again
+                await asyncio.sleep(delay)
+                continue
             except Exception:  # not confirmed: Telegram sends the batch again
                 log.exception("could not record %d updates; retrying", len(updates))
                 await asyncio.sleep(delay)
@@ -432,7 +443,10 @@ class TelegramChannel:
         return [Route("POST", self.webhook_path, self.receive)]
 
     async def receive(self, request: web.Request) -> web.Response:
-        """One update from Telegram: secret checked, committed, then (only then) 200."""
+        """One update from Telegram: secret checked, committed, then (only then) 200.
+
+        503 while the backlog is above its cap or the update cannot be stored (a full disk):
+        Telegram keeps it and sends it again later."""
         secret = (self.services.settings.telegram.webhook_secret or "").encode()
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not secret or not hmac.compare_digest(given, secret):
@@ -443,5 +457,10 @@ class TelegramChannel:
             return web.Response(status=400, text="bad json")
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.Response(status=400, text="not an update")
-        await self.intake.record(CHANNEL, [update])
+        if not self.intake.accepting():
+            return web.Response(status=503, text="busy, send again later")
+        try:
+            await self.intake.record(CHANNEL, [update])
+        except StorageFull:
+            return web.Response(status=503, text="cannot store now, send again later")
         return web.Response(text="ok")

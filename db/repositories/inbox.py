@@ -7,8 +7,9 @@ from datetime import datetime
 
 import aiosqlite
 
-# SQLite allows 32766 bound parameters; 5 per row.
+# SQLite allows 32766 bound parameters; 8 per row.
 _CHUNK = 500
+RATE_LIMITED = "rate limited"  # the reason kept with updates beyond a person's allowance
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class InboxItem:
     external_id: str
     sender: str | None
     payload: str
+    received_at: datetime | None = None
+    limited: bool = False  # beyond the sender's allowance: answered "slow down", not handled
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class NewUpdate:
     external_id: str
     sender: str | None
     payload: str
+    # "" an update to handle; "warn": beyond the allowance, to be answered "slow down" (kept
+    # pending until then); "drop": beyond the allowance, recorded as done without its payload
+    limit: str = ""
 
 
 class InboxRepo:
@@ -33,46 +39,62 @@ class InboxRepo:
 
     async def record(self, channel: str, updates: list[NewUpdate], now: datetime
                      ) -> list[InboxItem]:
-        """Store updates not seen before; return only the new ones (re-deliveries are skipped)."""
+        """Store updates not seen before; return the new ones to handle (re-deliveries are
+        skipped; a "drop" update is stored as done, without payload or sender, and not
+        returned)."""
         fresh: list[InboxItem] = []
+        at = now.isoformat()
         for start in range(0, len(updates), _CHUNK):
             chunk = updates[start:start + _CHUNK]
-            rows = ", ".join("(?, ?, ?, ?, ?)" for _ in chunk)
+            rows = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
             params: list[object] = []
             for u in chunk:
-                params += [channel, u.external_id, u.sender, u.payload, now.isoformat()]
+                if u.limit == "drop":
+                    params += [channel, u.external_id, None, None, "done", at, at, RATE_LIMITED]
+                else:
+                    params += [channel, u.external_id, u.sender, u.payload, "pending", at, None,
+                               RATE_LIMITED if u.limit else None]
             async with self.conn.execute(
-                "INSERT INTO inbox (channel, external_id, sender, payload, received_at) "
-                f"VALUES {rows} ON CONFLICT (channel, external_id) DO NOTHING "
+                "INSERT INTO inbox (channel, external_id, sender, payload, status, received_at, "
+                f"done_at, error) VALUES {rows} ON CONFLICT (channel, external_id) DO NOTHING "
                 "RETURNING id, external_id",
                 params,
             ) as cur:
                 inserted = {row[1]: row[0] for row in await cur.fetchall()}
             for u in chunk:
                 if u.external_id in inserted:
-                    fresh.append(InboxItem(inserted.pop(u.external_id), channel, u.external_id,
-                                           u.sender, u.payload))
+                    item_id = inserted.pop(u.external_id)
+                    if u.limit != "drop":
+                        fresh.append(InboxItem(item_id, channel, u.external_id, u.sender,
+                                               u.payload, now, u.limit == "warn"))
         return fresh
 
-    async def pending(self, channel: str) -> list[InboxItem]:
-        """Updates recorded but not finished (e.g. when the process died), oldest first."""
-        async with self.conn.execute(
-            "SELECT id, channel, external_id, sender, payload FROM inbox "
-            "WHERE channel = ? AND status = 'pending' ORDER BY id",
-            (channel,),
-        ) as cur:
+    async def pending(self, channel: str, after_id: int = 0, limit: int | None = None
+                      ) -> list[InboxItem]:
+        """Updates recorded but not finished (e.g. when the process died), oldest first: those
+        after ``after_id``, at most ``limit`` of them (a page; None: all)."""
+        sql = ("SELECT id, channel, external_id, sender, payload, received_at, error FROM inbox "
+               "WHERE channel = ? AND status = 'pending' AND id > ? ORDER BY id")
+        params: tuple[object, ...] = (channel, after_id)
+        if limit is not None:
+            sql, params = f"{sql} LIMIT ?", (*params, limit)
+        async with self.conn.execute(sql, params) as cur:
             rows = await cur.fetchall()
-        return [InboxItem(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [InboxItem(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]),
+                          r[6] == RATE_LIMITED) for r in rows]
 
-    async def finish(self, item_id: int, now: datetime, error: str | None = None) -> None:
+    async def finish(self, item_id: int, now: datetime, error: str | None = None,
+                     status: str | None = None) -> None:
         """Mark an update handled; drop its payload and sender (personal data, no longer needed).
 
-        Only (channel, external_id) stays, to recognise a re-delivery until the retention ends.
+        ``status`` is "failed" when there is an ``error``, else "done" (also "done" with a
+        reason, such as updates beyond a person's allowance). Only (channel, external_id)
+        stays, to recognise a re-delivery until the retention ends.
         """
         await self.conn.execute(
             "UPDATE inbox SET status = ?, payload = NULL, sender = NULL, done_at = ?, error = ? "
             "WHERE id = ?",
-            ("failed" if error else "done", now.isoformat(), error, item_id),
+            (status or ("failed" if error else "done"), now.isoformat(), error, item_id),
         )
 
     async def forget_sender(self, sender: str) -> None:
