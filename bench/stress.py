@@ -208,7 +208,7 @@ async def _flood_run(opts: argparse.Namespace, run: str, flood_updates: int,
 async def flood(opts: argparse.Namespace) -> JSONDict:
     n, updates = opts.flood_residents, opts.flood_updates
     expected = n * len(FLOW) / opts.flood_rate
-    deadline = expected + 40.0
+    deadline = expected + 25.0
     print(f"flood: {n} residents x {len(FLOW)} steps offered at {opts.flood_rate:g} updates/s "
           f"(a resident's next step only after the reply), Bot API latency "
           f"{opts.latency_ms:g} ms; quiet, then with one account sending {updates} updates as "
@@ -272,7 +272,8 @@ async def _wave_run(opts: argparse.Namespace, run: str, residents: int, seconds:
                     submit_at: float) -> JSONDict:
     tmp = Path(tempfile.mkdtemp(prefix=f"siaga-bench-wave-{run}-"))
     await prepare_wave_db(tmp / "siaga.db", opts.wave_audience, invite_rt(opts.invite))
-    deadline = (seconds if residents else submit_at) + 90.0
+    # room for the submission, 30 s for the request, 30 s for the first copy
+    deadline = max(seconds, submit_at + 60.0) + 15.0 if residents else submit_at + 75.0
     cmd = [
         PY, "-m", "bench.wave_driver", "--residents", str(residents),
         "--seconds", f"{seconds:g}", "--submit-at", f"{submit_at:g}",
