@@ -5,95 +5,155 @@ message and says what happened, and sets its own rules (rate overall, gap per ch
 outbox is the source of truth: rows are claimed (``sending``) before they are sent and their
 outcome is recorded in small batches, so a crash re-sends at most the rows in flight.
 
-Replies to people chatting with the bot do not go through here, so a broadcast in progress
-(or a 429 pause) never holds them back.
+Only answers that blame the message itself use up its attempts (a 400 fails it, a 403 marks
+the chat blocked). When the channel cannot be reached (5xx, timeouts, refused connections)
+the sender holds, as a circuit breaker: it stops claiming, puts back what it held, and sends
+one message at a time as a probe, 1 s, 2 s, 4 s ... at most a minute apart, until one gets
+through; none of that costs an attempt. A message still not delivered
+``outbox.give_up_after`` after it was queued is given up (``giveup``) and its notice's author
+told.
+
+Replies to people chatting with the bot are not queued here, but take their slots from the
+same ``RateLimiter`` (``reply_slot``), behind staff messages and urgent notices once the
+limiter owes a second's worth.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 import os
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.broadcasting.giveup import give_up
 from bot.broadcasting.notices import compose, quiet_hours
 from bot.context import Services
 from bot.events import Reply, reply_from_json
 from db.repositories.notices import Notice
-from db.repositories.outbox import SYSTEM, OutboxItem, Outcome
+from db.repositories.outbox import SYSTEM, UNREACHABLE, URGENT, OutboxItem, Outcome
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8  # transient failures before a message counts as failed
+MAX_ATTEMPTS = 8  # unexplained failures (a bug, an odd answer) before a message fails
+URGENT_RANK = 2 * URGENT  # the limiter's ranks: twice the priority ...
+REPLY_RANK = 3  # ... so that replies fit after urgent notices, before regular ones (4)
 
 
 @dataclass(frozen=True)
 class Delivery:
     """What a transport reports for one message."""
 
-    status: str  # sent | failed | blocked | retry | limited
+    status: str  # sent | failed | blocked | retry | limited | unreachable
     external_id: str | None = None  # the channel's message id
     retry_after: float = 0.0  # for "limited": seconds the channel asked us to wait
     reason: str = ""
     moved_to: str | None = None  # a group got a new address (Telegram supergroup upgrade)
 
+    # sent: delivered. failed (400) / blocked (403): the message or the chat is at fault.
+    # limited (429): the channel asks us to wait. unreachable: no answer about the message
+    # (5xx, timeout, refused connection): hold the sender. retry: anything else (a bug or an
+    # odd answer): try again later, counting an attempt.
+
 
 class RateLimiter:
-    """One channel's overall rate: every outbox message and progress edit takes a slot.
+    """One channel's overall rate: every outbox message, progress edit and reply takes a slot.
 
-    Slots go to waiters by priority (progress edits and messages to authors first, then
-    urgent, then regular notices), one every ``1/rate`` seconds. Replies to people chatting
-    with the bot never wait here: they ``take`` a slot at once, which moves the next queued
-    message back instead. A 429 pauses every waiter.
+    Slots go to waiters one every ``1/rate`` seconds, by priority: messages to staff and
+    authors and progress edits first (SYSTEM), then urgent notices, then replies to people
+    chatting with the bot, then regular notices. While urgent notices and replies both wait,
+    every ``reply_share``-th slot goes to a reply, so an urgent broadcast keeps most of the
+    rate without leaving people chatting unanswered until it ends.
+
+    A reply takes its slot at once while the limiter owes less than ``max_debt`` seconds of
+    slots and nobody it must not overtake waits; beyond that it queues like everyone else.
+    So the limiter never owes more than about ``max_debt``, and a burst of replies delays
+    staff messages and urgent notices by about that much at most. A 429 (``pause``) holds
+    every waiter.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, max_debt: float = 1.0, reply_share: int = 4) -> None:
         self.rate = rate
+        self.max_debt = max_debt  # seconds of slots replies may take ahead of time
+        self.reply_share = reply_share
         self._next = 0.0  # loop time of the next free slot
         self.paused_until = 0.0
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
+        self._queues: dict[int, deque[asyncio.Future[None]]] = {}  # by rank
+        self._ahead = 0  # live waiters a reply must not overtake (its own rank or lower)
+        self._urgent_run = 0  # urgent slots given since a reply last got one
         self._ticker: asyncio.Task[None] | None = None
 
     async def acquire(self, priority: int = SYSTEM) -> None:
         """Wait for a slot; lower ``priority`` goes first."""
+        await self._wait(2 * priority)  # SYSTEM 0, URGENT 2, REGULAR 4: replies fit at 3
+
+    async def reply_slot(self) -> None:
+        """Take a slot for a reply to someone chatting with the bot: at once while the debt
+        is small and nobody who goes first waits, else in the queue."""
+        now = asyncio.get_running_loop().time()
+        if self._ahead == 0 and self._next - now < self.max_debt:
+            self._next = max(self._next, now) + 1.0 / self.rate
+            return
+        await self._wait(REPLY_RANK)
+
+    async def _wait(self, rank: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        self._queues.setdefault(rank, deque()).append(future)
+        if rank <= REPLY_RANK:
+            self._ahead += 1
+            future.add_done_callback(self._left)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick(), name="rate-limiter")
         await future  # a cancelled waiter's future is skipped by the ticker
 
+    def _left(self, _: asyncio.Future[None]) -> None:
+        self._ahead -= 1
+
+    def _waiting(self, rank: int) -> deque[asyncio.Future[None]] | None:
+        """The live waiters of ``rank``, if any (cancelled ones are dropped)."""
+        queue = self._queues.get(rank)
+        while queue and queue[0].done():
+            queue.popleft()
+        if not queue:
+            self._queues.pop(rank, None)
+            return None
+        return queue
+
+    def _next_waiter(self) -> asyncio.Future[None] | None:
+        for rank in sorted(self._queues):
+            queue = self._waiting(rank)
+            if queue is None:
+                continue
+            if rank == URGENT_RANK:
+                replies = self._waiting(REPLY_RANK)
+                if replies is not None and self._urgent_run >= self.reply_share - 1:
+                    self._urgent_run = 0
+                    return replies.popleft()
+                self._urgent_run += 1
+            elif rank == REPLY_RANK:
+                self._urgent_run = 0
+            return queue.popleft()
+        return None
+
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._waiting:
+        while True:
             wait = max(self.paused_until, self._next) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)  # then look again: a pause or a reply may have come
                 continue
-            _, _, future = heapq.heappop(self._waiting)
-            if future.done():
-                continue
+            future = self._next_waiter()
+            if future is None:
+                return
             future.set_result(None)
             # count from the slot's planned time, not from when the timer fired, or every
             # late wake-up would slow the rate down; after an idle spell start afresh
             interval = 1.0 / self.rate
             self._next = max(self._next, loop.time() - interval) + interval
-
-    def take(self) -> None:
-        """Count a message sent right now outside the queue (a reply)."""
-        now = asyncio.get_running_loop().time()
-        self._next = max(self._next, now) + 1.0 / self.rate
-
-    async def reply_slot(self) -> None:
-        """Take a slot for a reply to someone chatting with the bot."""
-        self.take()
 
     def pause(self, seconds: float) -> None:
         now = asyncio.get_running_loop().time()
@@ -118,6 +178,50 @@ class Transport(Protocol):
 def backoff(attempts: int) -> timedelta:
     """Wait before retrying a transient failure: 2, 4, 8 ... seconds, at most 5 minutes."""
     return timedelta(seconds=min(2 ** attempts, 300))
+
+
+class Breaker:
+    """Whether a sender's channel can be reached, and how long to wait before the next probe.
+
+    Closed: send at full rate. Open (the channel did not answer): send one probe at a time,
+    ``first`` seconds after opening, then twice as long after each failed probe, at most
+    ``longest``; the first probe that gets an answer closes it.
+    """
+
+    def __init__(self, first: float = 1.0, longest: float = 60.0) -> None:
+        self.first = first
+        self.longest = longest
+        self.open = False
+        self.delay = first  # before the next probe
+        self.reason = ""  # while open: the answer that opened it, or the last probe's
+        self.probes = 0
+        self._opened_at = 0.0
+
+    def trip(self, reason: str) -> bool:
+        """The channel did not answer a message; True if that opened the breaker."""
+        self.reason = reason
+        if self.open:
+            return False
+        self.open, self.delay, self.probes = True, self.first, 0
+        self._opened_at = asyncio.get_running_loop().time()
+        return True
+
+    def probe_failed(self, reason: str) -> None:
+        self.reason = reason
+        self.probes += 1
+        self.delay = min(self.delay * 2, self.longest)
+
+    def close(self) -> float:
+        """The channel answered a probe: how long it was open, in seconds."""
+        self.open, self.delay, self.reason = False, self.first, ""
+        self.probes += 1
+        return asyncio.get_running_loop().time() - self._opened_at
+
+
+def held_back(strikes: int) -> timedelta:
+    """How long a message the channel did not answer waits before it is sent again (its own
+    probe wait, so the next probe tries another message): 2, 4 ... at most 60 seconds."""
+    return timedelta(seconds=min(2 ** strikes, 60))
 
 
 class Sender:
@@ -146,6 +250,13 @@ class Sender:
         self.cancel_check_every = 0.5  # seconds
         self.limited = 0  # 429 answers seen
         self.sent = 0
+        self.breaker = Breaker()
+        self.unreachable = 0  # answers that did not come (5xx, timeouts, connection errors)
+        self._strikes: dict[int, int] = {}  # row id -> times the channel did not answer it
+        self._holding: set[asyncio.Task[None]] = set()  # tasks waiting for their turn
+        self._stopped = asyncio.Event()
+        self.give_up_every = 60.0  # seconds between two looks for messages to give up
+        self._giver: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -160,8 +271,12 @@ class Sender:
             log.info("%s outbox: %d messages were in flight at the last stop; sending again",
                      channel, released)
         self._flusher = asyncio.create_task(self._flush_loop(), name=f"{channel}-flush")
+        self._giver = asyncio.create_task(self._give_up_loop(), name=f"{channel}-give-up")
         try:
             while not self._stopping:
+                if self.breaker.open:
+                    await self._probe()
+                    continue
                 # claim about two seconds' worth at most, so a cancel finds the rest queued
                 limit = min(self.max_in_flight, max(8, int(self.transport.limiter.rate * 2)))
                 free = limit - len(self._tasks)
@@ -183,6 +298,10 @@ class Sender:
                 if not items:  # what was due waits out quiet hours now
                     await self._idle(None)
                     continue
+                if self.breaker.open:  # it opened while we claimed: put them back
+                    self._results += [Outcome(i.id, "queued", self.breaker.reason,
+                                              refund=True) for i in items]
+                    continue
                 for item in items:
                     task = asyncio.create_task(self._send(item))
                     self._tasks.add(task)
@@ -203,6 +322,31 @@ class Sender:
             return await repo.claim(channel, self.worker, now, limit, quiet)
 
         return await self.services.store.write(claim)
+
+    async def _probe(self) -> None:
+        """While the breaker is open: once what is still on the wire has come back, wait the
+        breaker's delay, then send the most urgent due message alone."""
+        while self._tasks and not self._stopping:
+            await asyncio.wait(self._tasks, timeout=self.idle_poll)
+        await self.flush()  # what was put back is queued again before the probe is claimed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), self.breaker.delay)
+        if self._stopping:
+            return
+        channel = self.transport.channel
+        due = await self.services.store.reads.outbox.next_due(channel)
+        if due is None or due > self.services.clock.now():
+            await self._idle(due)
+            return
+        try:
+            items = await self._claim(1)
+        except Exception:
+            log.exception("%s outbox: could not claim a probe", channel)
+            return
+        if items:
+            await self._send(items[0], probe=True)
+        else:
+            await self._idle(None)
 
     async def _idle(self, due: datetime | None) -> None:
         """Wait for new rows (a wake-up), the next due row, or the poll interval."""
@@ -245,8 +389,11 @@ class Sender:
             cutoff = loop.time() - 60
             self._last_to = {a: t for a, t in self._last_to.items() if t > cutoff}
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send(self, item: OutboxItem, probe: bool = False) -> None:
         sending = False
+        task = asyncio.current_task()
+        if not probe and task is not None:
+            self._holding.add(task)  # the breaker cancels it if it opens before its turn
         try:
             reply = await self._compose(item)
             if reply is None:
@@ -255,19 +402,36 @@ class Sender:
             await self._pace(item.address, item.priority)
             if item.ref_id in self._cancelled and item.kind == "notice":
                 return  # its notice was cancelled while it waited for its turn
+            if self.breaker.open and not probe:  # the channel went away while it waited
+                self._results.append(Outcome(item.id, "queued", self.breaker.reason,
+                                             refund=True))
+                return
+            self._holding.discard(task)  # type: ignore[arg-type]
             sending = True
             delivery = await self.transport.send(item.address, item.lang, reply)
         except asyncio.CancelledError:
-            if not sending:  # never left: queue it again at once
-                self._results.append(Outcome(item.id, "queued", refund=True))
+            if not sending:  # never left: queue it again at once, no attempt
+                self._results.append(Outcome(item.id, "queued", self.breaker.reason,
+                                             refund=True))
             raise
         except Exception as exc:  # a bug or an unexpected answer: retry later, then give up
             log.exception("outbox message %s failed", item.id)
             delivery = Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
-        self._settle(item, delivery)
+        finally:
+            self._holding.discard(task)  # type: ignore[arg-type]
+        self._settle(item, delivery, probe)
 
-    def _settle(self, item: OutboxItem, delivery: Delivery) -> None:
+    def _settle(self, item: OutboxItem, delivery: Delivery, probe: bool = False) -> None:
         now = self.services.clock.now()
+        if delivery.status == "unreachable":
+            self.unreachable += 1
+            self._hold(item, delivery, now, probe)
+            return
+        self._strikes.pop(item.id, None)
+        if probe:  # an answer, whatever it says: the channel is back
+            opened = self.breaker.close()
+            log.info("%s reachable again after %.0fs (%d probes); sending resumed",
+                     self.transport.channel, opened, self.breaker.probes)
         if delivery.status == "sent":
             self.sent += 1
             self._results.append(Outcome(item.id, "sent", external_id=delivery.external_id))
@@ -285,11 +449,31 @@ class Sender:
         elif delivery.status == "blocked":
             self._blocked.append(item)
             self._results.append(Outcome(item.id, "blocked", delivery.reason))
-        elif delivery.status == "retry" and item.attempts < MAX_ATTEMPTS:
+        elif delivery.status == "retry" and item.attempts + 1 < MAX_ATTEMPTS:
             self._results.append(Outcome(item.id, "queued", delivery.reason,
-                                         retry_at=now + backoff(item.attempts)))
+                                         retry_at=now + backoff(item.attempts + 1)))
         else:
             self._results.append(Outcome(item.id, "failed", delivery.reason or "gave up"))
+
+    def _hold(self, item: OutboxItem, delivery: Delivery, now: datetime, probe: bool) -> None:
+        """The channel did not answer: no attempt used; the message waits a little (so the
+        next probe tries another one) and the sender holds."""
+        reason = f"{UNREACHABLE}: {delivery.reason}"[:200]
+        strikes = self._strikes[item.id] = self._strikes.get(item.id, 0) + 1
+        if len(self._strikes) > 10_000:  # forget the oldest
+            for key in list(self._strikes)[:5_000]:
+                del self._strikes[key]
+        self._results.append(Outcome(item.id, "queued", reason,
+                                     retry_at=now + held_back(strikes), refund=True))
+        if probe:
+            self.breaker.probe_failed(reason)
+            log.debug("%s still unreachable (%s); next probe in %.0fs",
+                      self.transport.channel, delivery.reason, self.breaker.delay)
+        elif self.breaker.trip(reason):
+            log.warning("%s unreachable (%s): holding the outbox, one probe at a time",
+                        self.transport.channel, delivery.reason)
+            for task in list(self._holding):  # put back what waits for its turn
+                task.cancel()
 
     async def _compose(self, item: OutboxItem) -> Reply | None:
         if item.kind != "notice":
@@ -321,6 +505,26 @@ class Sender:
                 with contextlib.suppress(Exception):  # checked again next time
                     self._cancelled = await self.services.store.reads.outbox.cancelled_runs(
                         list(self._notices))
+
+    async def _give_up_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        looked = -float("inf")
+        while True:
+            if loop.time() - looked >= self.give_up_every:
+                looked = loop.time()
+                try:
+                    await self.give_up()
+                except Exception:  # e.g. the database is busy: next time
+                    log.exception("%s outbox: could not give up stale messages",
+                                  self.transport.channel)
+            await asyncio.sleep(min(self.give_up_every, 1.0))
+
+    async def give_up(self) -> int:
+        """Fail what has waited longer than ``outbox.give_up_after`` (and tell authors)."""
+        given_up = await give_up(self.services, self.transport.channel)
+        if given_up and self.on_flush is not None:
+            self.on_flush()  # the reporter: those runs may be complete now
+        return given_up
 
     async def flush(self) -> None:
         """Commit the outcomes gathered so far (and their consequences) in one write."""
@@ -361,10 +565,11 @@ class Sender:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        for helper in (self._flusher, self._giver):
+            if helper is not None:
+                helper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await helper
         with contextlib.suppress(Exception):
             await self.flush()
             channel, worker = self.transport.channel, self.worker
@@ -376,4 +581,5 @@ class Sender:
         queues the rest again and returns."""
         self.grace = grace
         self._stopping = True
+        self._stopped.set()
         self.wake()

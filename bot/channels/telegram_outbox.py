@@ -43,7 +43,7 @@ class TelegramOutbox:
     def __init__(self, chat: Chat, bot: Bot | None = None) -> None:
         tg = chat.services.settings.telegram
         self.limiter = RateLimiter(tg.send_rate)
-        chat.limiter = self.limiter  # replies take a slot too, without waiting
+        chat.limiter = self.limiter  # replies take their slots too (reply_slot)
         self.per_chat = tg.per_chat_interval
         self.per_group = 60.0 / tg.group_per_minute
         self.replies = chat.replies
@@ -107,6 +107,10 @@ def _failure(exc: Exception) -> Delivery:
         return Delivery("blocked", reason=str(exc)[:200])
     if isinstance(exc, BadRequest):  # our message or the chat is wrong: sending again won't help
         return Delivery("failed", reason=str(exc)[:200])
-    if isinstance(exc, (TimedOut, NetworkError, InvalidToken, TelegramError)):  # incl. 5xx
+    if isinstance(exc, (TimedOut, NetworkError, InvalidToken)):
+        # no answer about the message: 5xx, timeouts, refused or dropped connections (and a
+        # token Telegram no longer accepts): the sender holds and probes, no attempt is used
+        return Delivery("unreachable", reason=f"{type(exc).__name__}: {exc}"[:200])
+    if isinstance(exc, TelegramError):  # an answer we do not expect: retry, counting attempts
         return Delivery("retry", reason=f"{type(exc).__name__}: {exc}"[:200])
     raise exc

@@ -3,6 +3,8 @@
 Rows are written in the same transaction as whatever decided to send them (a notice's
 fan-out, a moderator's decision). A sender claims due rows (status ``sending``), sends them
 and records the outcome; rows left ``sending`` by a sender that died are queued again.
+``attempts`` counts the answers about the message itself (sent, refused, an unexplained
+error), not the times the channel could not be reached or asked us to wait.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import aiosqlite
 
 SYSTEM, URGENT, REGULAR = 0, 1, 2  # priorities: lower goes first
 FINAL = ("sent", "failed", "blocked", "skipped", "cancelled")
+UNREACHABLE = "unreachable"  # how the reason of a row held back by an outage starts
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,17 @@ class Outcome:
     reason: str = ""
     external_id: str | None = None
     retry_at: datetime | None = None  # for status "queued"
-    refund: bool = False  # queued again through no fault of the message: not an attempt
+    refund: bool = False  # no answer about the message (held, limited): not an attempt
+
+
+@dataclass(frozen=True)
+class GaveUp:
+    """Rows of one kind and reference given up together."""
+
+    kind: str
+    ref_id: int | None
+    count: int
+    unreachable: int  # of them, held back by an outage of the channel (their last answer)
 
 
 @dataclass(frozen=True)
@@ -106,11 +119,12 @@ class OutboxRepo:
 
     async def claim(self, channel: str, worker: str, now: datetime, limit: int,
                     quiet_hours: bool) -> list[OutboxItem]:
-        """Mark up to ``limit`` due rows as being sent by ``worker`` and return them."""
+        """Mark up to ``limit`` due rows as being sent by ``worker`` and return them (a claim
+        is not an attempt: the outcome says whether it was)."""
         quiet = " AND quiet = 0" if quiet_hours else ""
         sql = (
-            "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?, "
-            "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE channel = ? "
+            "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ? "
+            "WHERE id IN (SELECT id FROM outbox WHERE channel = ? "
             f"AND status = 'queued' AND not_before <= ?{quiet} ORDER BY priority, id LIMIT ?) "
             f"RETURNING {_COLUMNS}"
         )
@@ -166,28 +180,29 @@ class OutboxRepo:
     async def record(self, outcomes: list[Outcome], now: datetime) -> None:
         """Store what happened to claimed rows."""
         # a message cancelled while it was already on its way still counts as what happened
-        done = [(o.status, o.reason or None, o.external_id, now.isoformat(), o.id,
-                 "cancelled" if o.status == "sent" else "sending")
+        done = [(o.status, o.reason or None, o.external_id, now.isoformat(), int(not o.refund),
+                 o.id, "cancelled" if o.status == "sent" else "sending")
                 for o in outcomes if o.status != "queued"]
-        again = [(o.reason or None, (o.retry_at or now).isoformat(), int(o.refund), o.id)
+        again = [(o.reason or None, (o.retry_at or now).isoformat(), int(not o.refund), o.id)
                  for o in outcomes if o.status == "queued"]
         if done:
             await self.conn.executemany(
                 "UPDATE outbox SET status = ?, reason = ?, external_id = ?, sent_at = ?, "
-                "claimed_by = NULL WHERE id = ? AND status IN ('sending', ?)", done)
+                "attempts = attempts + ?, claimed_by = NULL WHERE id = ? AND "
+                "status IN ('sending', ?)", done)
         if again:
             await self.conn.executemany(
                 "UPDATE outbox SET status = 'queued', reason = ?, not_before = ?, "
-                "attempts = attempts - ?, claimed_by = NULL WHERE id = ? AND status = 'sending'",
+                "attempts = attempts + ?, claimed_by = NULL WHERE id = ? AND status = 'sending'",
                 again)
 
     async def release(self, channel: str, stale_before: datetime | None = None,
                       worker: str | None = None) -> int:
         """Queue again rows claimed by a sender that stopped (all of ``channel``'s, or the
         ones claimed before ``stale_before``, or by ``worker``)."""
-        # the claim counted an attempt; most of these never left, so it does not count
-        sql = "UPDATE outbox SET status = 'queued', claimed_by = NULL, attempts = CASE WHEN " \
-              "attempts > 0 THEN attempts - 1 ELSE 0 END WHERE channel = ? AND status = 'sending'"
+        # no attempt: most of these never left, and none got an answer we know of
+        sql = "UPDATE outbox SET status = 'queued', claimed_by = NULL WHERE channel = ? AND " \
+              "status = 'sending'"
         args: list[Any] = [channel]
         if stale_before is not None:
             sql += " AND claimed_at < ?"
@@ -197,6 +212,37 @@ class OutboxRepo:
             args.append(worker)
         cur = await self.conn.execute(sql, args)
         return cur.rowcount
+
+    async def oldest_queued(self, channel: str) -> datetime | None:
+        """When the oldest row of ``channel`` still queued was queued."""
+        async with self.conn.execute(
+            "SELECT MIN(created_at) FROM outbox WHERE channel = ? AND status = 'queued'",
+            (channel,),
+        ) as cur:
+            row = await cur.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def give_up(self, channel: str, queued_before: datetime, now: datetime,
+                      reason: str) -> list[GaveUp]:
+        """Fail the rows of ``channel`` still queued that were queued before
+        ``queued_before`` (not those held back by quiet hours until after ``now``); their
+        reason becomes ``reason`` followed by their last error. Returns what was given up,
+        by kind and reference (a notice's run)."""
+        where = "channel = ? AND status = 'queued' AND created_at < ? AND " \
+                "(deferred = 0 OR not_before <= ?)"
+        args = (channel, queued_before.isoformat(), now.isoformat())
+        async with self.conn.execute(
+            "SELECT kind, ref_id, COUNT(*), SUM(COALESCE(reason, '') LIKE ?) FROM outbox "
+            f"WHERE {where} GROUP BY kind, ref_id ORDER BY kind, ref_id",
+            (f"{UNREACHABLE}:%", *args),
+        ) as cur:
+            found = [GaveUp(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+        if found:
+            await self.conn.execute(
+                "UPDATE outbox SET status = 'failed', sent_at = ?, claimed_by = NULL, "
+                f"reason = ? || COALESCE(reason, 'never sent') WHERE {where}",
+                (now.isoformat(), reason, *args))
+        return found
 
     async def drop_notices_to(self, person_id: int, reason: str, now: datetime,
                               regular_only: bool) -> int:
