@@ -23,6 +23,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.app import open_services
+from bot.broadcasting.giveup import give_up
 from bot.broadcasting.notices import notify
 from bot.broadcasting.outbox import Delivery, RateLimiter, Sender
 from bot.broadcasting.workers import start_workers
@@ -310,6 +311,34 @@ async def test_undelivered_after_24_hours_is_failed_and_the_author_told(fake, tm
     assert "Terkirim: 0 dari 4" in report and "Gagal: 4" in report, report
     assert all(notices_in(fake, uid, BODY) == [] for uid in [AUTHOR, *residents])
     assert texts(fake, MODERATOR) == []  # failed and logged, not sent a day late
+
+
+async def test_a_run_is_given_up_at_once_even_with_a_message_in_flight(services, clock
+                                                                      ) -> None:
+    """The sender holds one of the run's messages (a probe) when the time is up: the run
+    waits for the next look, so its author gets one message about it, not two."""
+    await neighbourhood(services, [701, 702, 703])
+    run = await fire_notice(services, await create_notice(services, AUTHOR, BODY))
+    probe = await services.store.write(lambda tx: tx.outbox.claim(
+        "telegram", "telegram-1", clock.now(), 1, False))
+    assert probe[0].kind == "progress"  # SYSTEM first; then take a notice too
+    probe = await services.store.write(lambda tx: tx.outbox.claim(
+        "telegram", "telegram-1", clock.now(), 1, False))
+    assert probe[0].kind == "notice"
+    clock.advance(hours=24, minutes=1)
+
+    assert await give_up(services, "telegram") == 0  # the run has a message in flight
+    counts = await services.store.reads.outbox.counts(run.id)
+    assert (counts.failed, counts.queued, counts.sending) == (0, 3, 1)
+    await services.store.write(lambda tx: tx.outbox.release("telegram"))
+    assert await give_up(services, "telegram") == 5
+    assert await give_up(services, "telegram") == 0
+    counts = await services.store.reads.outbox.counts(run.id)
+    assert (counts.failed, counts.total) == (4, 4)
+    async with services.store.db.conn.execute(
+            "SELECT payload FROM outbox WHERE status = 'queued'") as cur:
+        told = [r[0] for r in await cur.fetchall()]
+    assert len(told) == 1 and '"broadcast.gave_up"' in told[0] and '"count": 4' in told[0]
 
 
 async def test_the_author_is_told_in_their_language(fake, tmp_path) -> None:

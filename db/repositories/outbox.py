@@ -226,11 +226,15 @@ class OutboxRepo:
                       reason: str) -> list[GaveUp]:
         """Fail the rows of ``channel`` still queued that were queued before
         ``queued_before`` (not those held back by quiet hours until after ``now``); their
-        reason becomes ``reason`` followed by their last error. Returns what was given up,
-        by kind and reference (a notice's run)."""
+        reason becomes ``reason`` followed by their last error. A run with such a row in
+        flight waits for the next time, so its rows are given up together. Returns what was
+        given up, by kind and reference (a notice's run)."""
         where = "channel = ? AND status = 'queued' AND created_at < ? AND " \
-                "(deferred = 0 OR not_before <= ?)"
-        args = (channel, queued_before.isoformat(), now.isoformat())
+                "(deferred = 0 OR not_before <= ?) AND NOT (kind = 'notice' AND ref_id IN (" \
+                "SELECT ref_id FROM outbox WHERE channel = ? AND status = 'sending' AND " \
+                "kind = 'notice' AND created_at < ?))"
+        args = (channel, queued_before.isoformat(), now.isoformat(), channel,
+                queued_before.isoformat())
         async with self.conn.execute(
             "SELECT kind, ref_id, COUNT(*), SUM(COALESCE(reason, '') LIKE ?) FROM outbox "
             f"WHERE {where} GROUP BY kind, ref_id ORDER BY kind, ref_id",
