@@ -445,14 +445,14 @@ async def test_probes_back_off_to_their_cap_one_at_a_time(services, clock) -> No
 
 
 async def test_after_1000_replies_a_staff_message_waits_about_a_second_at_most() -> None:
-    """Rate 200/s: 1,000 replies are five seconds of slots. A message to staff (and an urgent
-    notice) asked for right after them gets a slot within about a second."""
+    """Rate 200/s: 1,000 replies are five seconds of slots. People chatting are answered at
+    once, and a message to staff (and an urgent notice) asked for right after them still
+    gets a slot within about a second: replies borrow one second at most."""
     limiter = RateLimiter(200.0)
     loop = asyncio.get_running_loop()
     replies = [asyncio.create_task(limiter.reply_slot()) for _ in range(1000)]
-    await asyncio.sleep(0)  # every reply has asked
-    at_once = sum(t.done() for t in replies)
-    assert 195 <= at_once <= 205, at_once  # one second's worth, no more
+    await asyncio.sleep(0)
+    assert all(t.done() for t in replies)  # nobody chatting waited
     start = loop.time()
     staff = asyncio.create_task(limiter.acquire(SYSTEM))
     urgent = asyncio.create_task(limiter.acquire(URGENT))
@@ -460,15 +460,11 @@ async def test_after_1000_replies_a_staff_message_waits_about_a_second_at_most()
     staff_waited = loop.time() - start
     await urgent
     urgent_waited = loop.time() - start
-    assert staff_waited <= 1.1, f"a staff message waited {staff_waited:.2f}s"
+    assert 0.8 <= staff_waited <= 1.1, f"a staff message waited {staff_waited:.2f}s"
     assert urgent_waited <= 1.1, f"an urgent notice waited {urgent_waited:.2f}s"
-    assert sum(t.done() for t in replies) <= at_once + 3  # they were not overtaken
-    for t in replies:
-        t.cancel()
-    await asyncio.gather(*replies, return_exceptions=True)
 
 
-async def test_replies_go_after_urgent_notices_and_before_regular_ones() -> None:
+async def test_replies_queue_behind_staff_and_urgent_messages_and_before_regular_ones() -> None:
     limiter = RateLimiter(2000.0, max_debt=0.02)  # a short time scale: 40 slots of debt
     order: list[str] = []
 
@@ -480,17 +476,18 @@ async def test_replies_go_after_urgent_notices_and_before_regular_ones() -> None
         await limiter.acquire(priority)
         order.append(name)
 
-    tasks = [asyncio.create_task(reply(i)) for i in range(200)]
-    await asyncio.sleep(0)
+    tasks = [asyncio.create_task(reply(i)) for i in range(100)]
+    await asyncio.sleep(0)  # these went at once: nothing waited yet
+    assert len(order) == 100
     tasks += [asyncio.create_task(notice("regular", REGULAR)),
               asyncio.create_task(notice("urgent", URGENT)),
               asyncio.create_task(notice("staff", SYSTEM))]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(reply(100 + i)) for i in range(50)]  # staff waits: queue
     await asyncio.gather(*tasks)
-    first_replies = order.index("staff")
-    assert first_replies <= 42, order[:60]  # only the replies that borrowed went first
-    assert order[first_replies + 1] == "urgent", order[first_replies - 2:first_replies + 4]
+    assert order[100:102] == ["staff", "urgent"], order[98:104]
     assert order[-1] == "regular"  # behind every reply
-    assert all(name.startswith("reply") for name in order[first_replies + 2:-1])
+    assert all(name.startswith("reply") for name in order[102:-1])
 
 
 async def test_replies_get_every_fourth_slot_while_an_urgent_broadcast_goes_out() -> None:
@@ -513,37 +510,36 @@ async def test_replies_get_every_fourth_slot_while_an_urgent_broadcast_goes_out(
     assert max(i for i, name in enumerate(order) if name == "reply") < 90  # long before 320
 
 
-async def test_the_rate_holds_with_replies_and_notices_together() -> None:
-    """Over half a second, replies and notices together get no more than the rate plus the
-    debt cap, and a pause (a 429) holds every waiter."""
+async def test_a_reply_storm_never_owes_more_than_the_cap_nor_starves_notices() -> None:
+    """Replies without end (faster than the rate): the limiter never owes more than the debt
+    cap, regular notices still get a slot at least once per cap, and a pause (a 429) holds
+    every notice waiting."""
     rate, debt = 1000.0, 0.05
     limiter = RateLimiter(rate, max_debt=debt)
     loop = asyncio.get_running_loop()
-    granted: list[float] = []
+    notices: list[float] = []
+    owed: list[float] = []
 
     async def replies() -> None:
         while True:
             await limiter.reply_slot()
-            granted.append(loop.time())
+            owed.append(limiter._next - loop.time())
+            await asyncio.sleep(0)  # the reply is sent
 
-    async def notices() -> None:
+    async def regular() -> None:
         while True:
             await limiter.acquire(REGULAR)
-            granted.append(loop.time())
+            notices.append(loop.time())
 
-    start = loop.time()
-    workers = [asyncio.create_task(replies()), asyncio.create_task(notices())]
+    workers = [asyncio.create_task(replies()), asyncio.create_task(regular())]
     await asyncio.sleep(0.5)
     limiter.pause(0.2)
-    paused_at = loop.time()
-    before_pause = len(granted)
+    paused_at, before_pause = loop.time(), len(notices)
     await asyncio.sleep(0.15)
     for w in workers:
         w.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
-    in_half_second = [t for t in granted if t <= start + 0.5]
-    assert len(in_half_second) <= rate * (0.5 + debt) + 2, len(in_half_second)
-    assert len(in_half_second) >= rate * 0.5 * 0.8, len(in_half_second)
-    during = [t for t in granted[before_pause:] if t > paused_at + 0.01]
-    # only replies borrowing what is left of the debt cap may pass a pause
-    assert len(during) <= rate * debt + 2, len(during)
+    assert len(owed) > rate * 0.5  # the replies ran faster than the rate
+    assert max(owed) <= debt + 2 / rate, max(owed)
+    assert before_pause >= 0.5 / (debt + 1 / rate) * 0.8, before_pause  # not starved
+    assert not [t for t in notices[before_pause:] if t > paused_at + 0.01]

@@ -69,11 +69,12 @@ class RateLimiter:
     every ``reply_share``-th slot goes to a reply, so an urgent broadcast keeps most of the
     rate without leaving people chatting unanswered until it ends.
 
-    A reply takes its slot at once while the limiter owes less than ``max_debt`` seconds of
-    slots and nobody it must not overtake waits; beyond that it queues like everyone else.
-    So the limiter never owes more than about ``max_debt``, and a burst of replies delays
-    staff messages and urgent notices by about that much at most. A 429 (``pause``) holds
-    every waiter.
+    A reply never waits while nobody it must not overtake waits: it counts against the rate
+    while the limiter owes less than ``max_debt`` seconds of slots, and beyond that goes
+    uncounted (people chatting are answered at the speed they write). So the limiter never
+    owes more than about ``max_debt``, and a burst of replies delays staff messages and urgent
+    notices by about that much at most; while those wait, replies queue behind them. A 429
+    (``pause``) holds every waiter.
     """
 
     def __init__(self, rate: float, max_debt: float = 1.0, reply_share: int = 4) -> None:
@@ -85,6 +86,7 @@ class RateLimiter:
         self._queues: dict[int, deque[asyncio.Future[None]]] = {}  # by rank
         self._ahead = 0  # live waiters a reply must not overtake (its own rank or lower)
         self._urgent_run = 0  # urgent slots given since a reply last got one
+        self._pushed = 0.0  # seconds replies pushed the queue back since a waiter's slot
         self._ticker: asyncio.Task[None] | None = None
 
     async def acquire(self, priority: int = SYSTEM) -> None:
@@ -92,13 +94,25 @@ class RateLimiter:
         await self._wait(2 * priority)  # SYSTEM 0, URGENT 2, REGULAR 4: replies fit at 3
 
     async def reply_slot(self) -> None:
-        """Take a slot for a reply to someone chatting with the bot: at once while the debt
-        is small and nobody who goes first waits, else in the queue."""
+        """Take a slot for a reply to someone chatting with the bot.
+
+        While nobody who goes first waits, a reply never waits: it counts against the rate
+        until it has pushed the queue back by ``max_debt`` seconds (since the last slot
+        handed to a waiter), and beyond that it goes uncounted, so the debt stays capped and
+        regular notices still get a slot about once per ``max_debt`` during a storm. While a
+        staff message, an urgent notice or an earlier reply waits, it queues."""
         now = asyncio.get_running_loop().time()
-        if self._ahead == 0 and self._next - now < self.max_debt:
-            self._next = max(self._next, now) + 1.0 / self.rate
+        if self._ahead:
+            await self._wait(REPLY_RANK)
             return
-        await self._wait(REPLY_RANK)
+        if self._next <= now and not any(self._waiting(r) for r in list(self._queues)):
+            self._pushed = 0.0  # the debt is paid and nobody waits: borrow afresh
+        # between two slots handed to waiters, replies push the next one back by at most
+        # max_debt, so a regular notice still gets a slot during a storm of replies
+        if self._pushed < self.max_debt and self._next - now < self.max_debt:
+            interval = 1.0 / self.rate
+            self._next = max(self._next, now) + interval
+            self._pushed += interval
 
     async def _wait(self, rank: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -150,6 +164,7 @@ class RateLimiter:
             if future is None:
                 return
             future.set_result(None)
+            self._pushed = 0.0
             # count from the slot's planned time, not from when the timer fired, or every
             # late wake-up would slow the rate down; after an idle spell start afresh
             interval = 1.0 / self.rate
