@@ -35,13 +35,11 @@ from bot.broadcasting.notices import compose, quiet_hours
 from bot.context import Services
 from bot.events import Reply, reply_from_json
 from db.repositories.notices import Notice
-from db.repositories.outbox import SYSTEM, UNREACHABLE, URGENT, OutboxItem, Outcome
+from db.repositories.outbox import REGULAR, SYSTEM, UNREACHABLE, OutboxItem, Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8  # unexplained failures (a bug, an odd answer) before a message fails
-URGENT_RANK = 2 * URGENT  # the limiter's ranks: twice the priority ...
-REPLY_RANK = 3  # ... so that replies fit after urgent notices, before regular ones (4)
 
 
 @dataclass(frozen=True)
@@ -61,96 +59,73 @@ class Delivery:
 
 
 class RateLimiter:
-    """One channel's overall rate: every outbox message, progress edit and reply takes a slot.
+    """One channel's overall rate: every outbox message and progress edit waits for a slot,
+    and replies to people chatting with the bot count against it.
 
     Slots go to waiters one every ``1/rate`` seconds, by priority: messages to staff and
-    authors and progress edits first (SYSTEM), then urgent notices, then replies to people
-    chatting with the bot, then regular notices. While urgent notices and replies both wait,
-    every ``reply_share``-th slot goes to a reply, so an urgent broadcast keeps most of the
-    rate without leaving people chatting unanswered until it ends.
+    authors and progress edits first (SYSTEM), then urgent notices, then regular notices.
 
-    A reply never waits while nobody it must not overtake waits: it counts against the rate
-    while the limiter owes less than ``max_debt`` seconds of slots, and beyond that goes
-    uncounted (people chatting are answered at the speed they write). So the limiter never
-    owes more than about ``max_debt``, and a burst of replies delays staff messages and urgent
-    notices by about that much at most; while those wait, replies queue behind them. A 429
-    (``pause``) holds every waiter.
+    A reply never waits: people chatting are answered at the speed they write. It counts
+    against the rate (pushing queued messages back) only until it has pushed them back by
+    ``max_debt`` seconds since the last slot handed to a waiter; beyond that, and whenever a
+    staff message or an urgent notice waits, it goes uncounted. So the limiter never owes
+    more than about ``max_debt``: a burst of replies delays a staff message or an urgent
+    notice by about a second at most, an urgent notice keeps its full rate while people chat,
+    and a regular notice still gets a slot about once a second during a storm of replies.
+    A 429 (``pause``) holds every waiter.
     """
 
-    def __init__(self, rate: float, max_debt: float = 1.0, reply_share: int = 4) -> None:
+    def __init__(self, rate: float, max_debt: float = 1.0) -> None:
         self.rate = rate
-        self.max_debt = max_debt  # seconds of slots replies may take ahead of time
-        self.reply_share = reply_share
+        self.max_debt = max_debt  # seconds replies may push queued messages back
         self._next = 0.0  # loop time of the next free slot
         self.paused_until = 0.0
-        self._queues: dict[int, deque[asyncio.Future[None]]] = {}  # by rank
-        self._ahead = 0  # live waiters a reply must not overtake (its own rank or lower)
-        self._urgent_run = 0  # urgent slots given since a reply last got one
+        self._queues: dict[int, deque[asyncio.Future[None]]] = {}  # by priority
+        self._first = 0  # live waiters replies must not push back (staff, urgent)
         self._pushed = 0.0  # seconds replies pushed the queue back since a waiter's slot
         self._ticker: asyncio.Task[None] | None = None
 
     async def acquire(self, priority: int = SYSTEM) -> None:
         """Wait for a slot; lower ``priority`` goes first."""
-        await self._wait(2 * priority)  # SYSTEM 0, URGENT 2, REGULAR 4: replies fit at 3
-
-    async def reply_slot(self) -> None:
-        """Take a slot for a reply to someone chatting with the bot.
-
-        While nobody who goes first waits, a reply never waits: it counts against the rate
-        until it has pushed the queue back by ``max_debt`` seconds (since the last slot
-        handed to a waiter), and beyond that it goes uncounted, so the debt stays capped and
-        regular notices still get a slot about once per ``max_debt`` during a storm. While a
-        staff message, an urgent notice or an earlier reply waits, it queues."""
-        now = asyncio.get_running_loop().time()
-        if self._ahead:
-            await self._wait(REPLY_RANK)
-            return
-        if self._next <= now and not any(self._waiting(r) for r in list(self._queues)):
-            self._pushed = 0.0  # the debt is paid and nobody waits: borrow afresh
-        # between two slots handed to waiters, replies push the next one back by at most
-        # max_debt, so a regular notice still gets a slot during a storm of replies
-        if self._pushed < self.max_debt and self._next - now < self.max_debt:
-            interval = 1.0 / self.rate
-            self._next = max(self._next, now) + interval
-            self._pushed += interval
-
-    async def _wait(self, rank: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(rank, deque()).append(future)
-        if rank <= REPLY_RANK:
-            self._ahead += 1
+        self._queues.setdefault(priority, deque()).append(future)
+        if priority < REGULAR:
+            self._first += 1
             future.add_done_callback(self._left)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick(), name="rate-limiter")
         await future  # a cancelled waiter's future is skipped by the ticker
 
-    def _left(self, _: asyncio.Future[None]) -> None:
-        self._ahead -= 1
+    async def reply_slot(self) -> None:
+        """Count a reply to someone chatting with the bot; it never waits (see the class)."""
+        if self._first:
+            return  # a staff message or an urgent notice waits: it keeps its slots
+        now = asyncio.get_running_loop().time()
+        if self._next <= now and not any(self._waiting(p) for p in list(self._queues)):
+            self._pushed = 0.0  # the debt is paid and nobody waits: borrow afresh
+        if self._pushed < self.max_debt and self._next - now < self.max_debt:
+            interval = 1.0 / self.rate
+            self._next = max(self._next, now) + interval
+            self._pushed += interval
 
-    def _waiting(self, rank: int) -> deque[asyncio.Future[None]] | None:
-        """The live waiters of ``rank``, if any (cancelled ones are dropped)."""
-        queue = self._queues.get(rank)
+    def _left(self, _: asyncio.Future[None]) -> None:
+        self._first -= 1
+
+    def _waiting(self, priority: int) -> deque[asyncio.Future[None]] | None:
+        """The live waiters of ``priority``, if any (cancelled ones are dropped)."""
+        queue = self._queues.get(priority)
         while queue and queue[0].done():
             queue.popleft()
         if not queue:
-            self._queues.pop(rank, None)
+            self._queues.pop(priority, None)
             return None
         return queue
 
     def _next_waiter(self) -> asyncio.Future[None] | None:
-        for rank in sorted(self._queues):
-            queue = self._waiting(rank)
-            if queue is None:
-                continue
-            if rank == URGENT_RANK:
-                replies = self._waiting(REPLY_RANK)
-                if replies is not None and self._urgent_run >= self.reply_share - 1:
-                    self._urgent_run = 0
-                    return replies.popleft()
-                self._urgent_run += 1
-            elif rank == REPLY_RANK:
-                self._urgent_run = 0
-            return queue.popleft()
+        for priority in sorted(self._queues):
+            queue = self._waiting(priority)
+            if queue is not None:
+                return queue.popleft()
         return None
 
     async def _tick(self) -> None:
