@@ -399,9 +399,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="flood: updates the flooder sends (default 5000, --quick 1000)")
     p.add_argument("--flood-rate", type=float, default=50.0,
                    help="flood: residents' updates offered per second (default 50)")
-    p.add_argument("--flood-window", type=int, default=100,
+    p.add_argument("--flood-window", type=int, default=50,
                    help="flood: the flooder's updates kept waiting at the fake server "
-                        "(default 100, one getUpdates batch; --flood-updates queues all at once)")
+                        "(default 50, half a getUpdates batch; 100 fills every batch; "
+                        "--flood-updates queues all at once)")
     p.add_argument("--wave-residents", type=int, default=None,
                    help="wave: residents joining (default 2000, --quick 400)")
     p.add_argument("--wave-seconds", type=float, default=None,

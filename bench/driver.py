@@ -21,11 +21,12 @@ the next button arrives); the last step by the next sendMessage.
 
 Scenario ``flood`` is ``surge`` (the residents offered at ``--rate``) plus, with ``--flood N``,
 one more account that sends N updates as fast as the bot takes them: from the residents' first
-update on it keeps ``--flood-window`` (default 100, one full getUpdates batch) of its updates
+update on it keeps ``--flood-window`` (default 50, half a getUpdates batch) of its updates
 waiting at the fake server, topping up whenever a getUpdates call hands some to the bot, so
-every call the bot makes returns a full batch until the N are gone. (Sending faster than the
-bot fetches only builds a queue at Telegram that no bot can jump, getUpdates being first in,
-first out; ``--flood-window N`` queues all of them at once.) With ``--flood 0`` it is the
+every call the bot makes returns 50 of them until the N are gone (about 850 a second). With
+100, every batch is full of them and a resident's update waits behind them in Telegram's own
+queue, one extra round trip whatever the bot does (getUpdates is first in, first out);
+``--flood-window N`` queues all of them at once.) With ``--flood 0`` it is the
 quiet baseline.
 """
 
@@ -554,7 +555,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kill-fraction", type=float, default=0.4)
     p.add_argument("--flood", type=int, default=0,
                    help="flood: updates the flooder sends (0: the quiet baseline)")
-    p.add_argument("--flood-window", type=int, default=100,
+    p.add_argument("--flood-window", type=int, default=50,
                    help="flood: the flooder's updates kept waiting at the fake server")
     p.add_argument("--token", default=DEFAULT_TOKEN)
     p.add_argument("--port", type=int, default=0)

@@ -274,7 +274,12 @@ class Sender:
                     await self._any_task_done()
                     continue
                 self._wakeup.clear()  # before looking: a wake-up from now on is not lost
-                due = await self.services.store.reads.outbox.next_due(channel)
+                try:
+                    due = await self.services.store.reads.outbox.next_due(channel)
+                except Exception:  # the database does not answer: look again, never give up
+                    log.exception("%s outbox: could not look for due messages", channel)
+                    await asyncio.sleep(self.idle_poll)
+                    continue
                 if due is None or due > self.services.clock.now():
                     await self._idle(due)  # nothing to claim: no write, no fsync
                     continue
