@@ -129,6 +129,15 @@ async def idle() -> AsyncIterator[None]:
     slot.held = True
 
 
+def _private(channel: Channel, raw: Raw) -> bool:
+    """Whether the update is something a person sent the bot in a private chat."""
+    try:
+        event = channel.translate(raw)
+    except Exception:  # handled (and logged) when it is processed
+        return True
+    return event is not None and not event.group
+
+
 class Dispatcher:
     """Run inbox items concurrently across people, strictly in order for each person."""
 
@@ -345,7 +354,10 @@ class Intake:
             if external is None:
                 continue
             sender = channel.sender_of(update)
-            limit = self.allowance.take(sender, stamp) if sender else ""
+            # only what a person sends the bot in private counts (and can be answered "slow
+            # down"): not their group commands, edits or membership changes
+            limit = self.allowance.take(sender, stamp) if sender and _private(
+                channel, update) else ""
             if limit == "drop":
                 rows.append(NewUpdate(external, sender, "", "drop"))
                 continue

@@ -176,13 +176,19 @@ class Database:
         await self.write(_checkpoint_marker)
 
     async def _truncate_wal(self) -> None:
-        for _ in range(50):  # a reader in the middle of a query holds old pages for a moment
-            async with self.wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] == 0:
-                return
-            await asyncio.sleep(0.02)
-        log.warning("could not empty the WAL (a reader stays busy); it is emptied later")
+        # every write waits for this one: never sit in SQLite's busy handler (5 s a try) while
+        # a reader holds old pages; look again for about a second, then leave it for later
+        await self.wconn.execute("PRAGMA busy_timeout=0")
+        try:
+            for _ in range(50):  # a reader in the middle of a query holds old pages a moment
+                async with self.wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    row = await cur.fetchone()
+                if row is None or row[0] == 0:
+                    return
+                await asyncio.sleep(0.02)
+            log.warning("could not empty the WAL (a reader stays busy); it is emptied later")
+        finally:
+            await self.wconn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     async def _write_loop(self) -> None:
         stopping = False

@@ -276,6 +276,18 @@ async def test_beyond_the_allowance_one_slow_down_and_the_rest_recorded_without_
     assert await inbox(services, "pending") == 0
 
 
+async def test_updates_that_are_not_messages_to_the_bot_cost_no_allowance(services) -> None:
+    """Membership changes and the like (no event) do not use up the allowance, so the one
+    "slow down" can never be spent on an update nobody answers."""
+    toy = ToyChannel()
+    intake = toy_intake(services, toy)
+    await intake.record("toy", [{"id": f"x{n}", "from": "ani"} for n in range(40)])
+    await intake.record("toy", [message(n, "ani", "info") for n in range(10)])
+    await intake.join()
+    assert len(toy.others) == 40
+    assert toy.delivered == [("ani", "info")] * 10 and "intake.slow_down" not in keys(toy, "ani")
+
+
 async def test_a_failed_recording_costs_no_allowance(services) -> None:
     """Updates that could not be stored come again (the channel did not confirm them): the
     tries before must not use up the person's allowance."""

@@ -464,7 +464,7 @@ async def test_after_1000_replies_a_staff_message_waits_about_a_second_at_most()
     assert urgent_waited <= 1.1, f"an urgent notice waited {urgent_waited:.2f}s"
 
 
-async def test_staff_first_then_urgent_then_regular_and_replies_never_wait() -> None:
+async def test_staff_first_then_urgent_then_regular_and_replies_wait_only_for_urgent() -> None:
     limiter = RateLimiter(2000.0, max_debt=0.02)  # a short time scale: 40 slots of debt
     order: list[str] = []
 
@@ -478,31 +478,41 @@ async def test_staff_first_then_urgent_then_regular_and_replies_never_wait() -> 
 
     tasks = [asyncio.create_task(reply(i)) for i in range(100)]
     await asyncio.sleep(0)
+    assert len(order) == 100  # nobody waited: every reply went at once
+    tasks.append(asyncio.create_task(notice("staff", SYSTEM)))
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(reply(100 + i)) for i in range(20)]  # a staff message waits
+    await asyncio.sleep(0)
+    assert len(order) == 120  # ... and keeps its slot: these went uncounted
     tasks += [asyncio.create_task(notice("regular", REGULAR)),
-              asyncio.create_task(notice("urgent", URGENT)),
-              asyncio.create_task(notice("staff", SYSTEM))]
+              asyncio.create_task(notice("urgent", URGENT))]
     await asyncio.sleep(0)
-    tasks += [asyncio.create_task(reply(100 + i)) for i in range(50)]  # while staff waits
-    await asyncio.sleep(0)
-    assert len(order) == 150  # every reply went at once
+    tasks += [asyncio.create_task(reply(200 + i)) for i in range(5)]  # an urgent one waits
     await asyncio.gather(*tasks)
-    assert order[150:] == ["staff", "urgent", "regular"]
+    assert order[120:] == ["staff", "urgent", *[f"reply{200 + i}" for i in range(5)],
+                           "regular"]
 
 
-async def test_an_urgent_broadcast_keeps_its_rate_while_people_chat() -> None:
-    """Replies asked for while urgent notices wait go at once and take none of their slots."""
-    rate = 1000.0
-    limiter = RateLimiter(rate)
-    loop = asyncio.get_running_loop()
-    urgent = [asyncio.create_task(limiter.acquire(URGENT)) for _ in range(200)]
+async def test_replies_get_every_fourth_slot_while_an_urgent_broadcast_goes_out() -> None:
+    """Urgent notices keep priority over replies in the shared rate, but people chatting are
+    not left unanswered until a long urgent broadcast has gone out."""
+    limiter = RateLimiter(1000.0)
+    order: list[str] = []
+
+    async def take(name: str, slot: Callable[[], Any]) -> None:
+        await slot()
+        order.append(name)
+
+    urgent = [asyncio.create_task(take("urgent", lambda: limiter.acquire(URGENT)))
+              for _ in range(300)]
     await asyncio.sleep(0)
-    start = loop.time()
-    for _ in range(5000):
-        await limiter.reply_slot()  # a storm of replies, none of them waits
-    assert loop.time() - start < 0.05
-    await asyncio.gather(*urgent)
-    took = loop.time() - start
-    assert took < 200 / rate * 1.5, f"200 urgent slots took {took:.3f}s"
+    replies = [asyncio.create_task(take("reply", limiter.reply_slot)) for _ in range(20)]
+    await asyncio.sleep(0)
+    assert order == []  # the replies wait behind urgent notices
+    await asyncio.gather(*urgent, *replies)
+    assert order[:3] == ["urgent"] * 3
+    assert order[:40].count("reply") in (9, 10), order[:40]
+    assert max(i for i, name in enumerate(order) if name == "reply") < 90  # long before 320
 
 
 async def test_a_reply_storm_never_owes_more_than_the_cap_nor_starves_notices() -> None:

@@ -13,9 +13,9 @@ through; none of that costs an attempt. A message still not delivered
 ``outbox.give_up_after`` after it was queued is given up (``giveup``) and its notice's author
 told.
 
-Replies to people chatting with the bot are not queued here, but take their slots from the
-same ``RateLimiter`` (``reply_slot``), behind staff messages and urgent notices once the
-limiter owes a second's worth.
+Replies to people chatting with the bot are not queued here, but count against the same
+``RateLimiter`` (``reply_slot``): they push queued messages back by a second at most, and
+queue behind urgent notices while those wait.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from bot.broadcasting.notices import compose, quiet_hours
 from bot.context import Services
 from bot.events import Reply, reply_from_json
 from db.repositories.notices import Notice
-from db.repositories.outbox import REGULAR, SYSTEM, UNREACHABLE, OutboxItem, Outcome
+from db.repositories.outbox import SYSTEM, UNREACHABLE, URGENT, OutboxItem, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class Delivery:
     # odd answer): try again later, counting an attempt.
 
 
+REPLY = URGENT + 0.5  # replies queue (while urgent notices wait) after urgent, before regular
+
+
 class RateLimiter:
     """One channel's overall rate: every outbox message and progress edit waits for a slot,
     and replies to people chatting with the bot count against it.
@@ -65,41 +68,42 @@ class RateLimiter:
     Slots go to waiters one every ``1/rate`` seconds, by priority: messages to staff and
     authors and progress edits first (SYSTEM), then urgent notices, then regular notices.
 
-    A reply never waits: people chatting are answered at the speed they write. It counts
-    against the rate (pushing queued messages back) only until it has pushed them back by
-    ``max_debt`` seconds since the last slot handed to a waiter; beyond that, and whenever a
-    staff message or an urgent notice waits, it goes uncounted. So the limiter never owes
+    A reply does not wait, except behind urgent notices: people chatting are answered at the
+    speed they write. It counts against the rate (pushing queued messages back) only until it
+    has pushed them back by ``max_debt`` seconds since the last slot handed to a waiter, and
+    beyond that, or while a staff message waits, it goes uncounted. So the limiter never owes
     more than about ``max_debt``: a burst of replies delays a staff message or an urgent
-    notice by about a second at most, an urgent notice keeps its full rate while people chat,
-    and a regular notice still gets a slot about once a second during a storm of replies.
-    A 429 (``pause``) holds every waiter.
+    notice by about a second at most, and a regular notice still gets a slot about once a
+    second during a storm of replies. While urgent notices wait, replies queue after them
+    and get every ``reply_share``-th slot: the urgent broadcast keeps most of the rate
+    without leaving people chatting unanswered until it has gone out. A 429 (``pause``)
+    holds every waiter.
     """
 
-    def __init__(self, rate: float, max_debt: float = 1.0) -> None:
+    def __init__(self, rate: float, max_debt: float = 1.0, reply_share: int = 4) -> None:
         self.rate = rate
         self.max_debt = max_debt  # seconds replies may push queued messages back
+        self.reply_share = reply_share
         self._next = 0.0  # loop time of the next free slot
         self.paused_until = 0.0
-        self._queues: dict[int, deque[asyncio.Future[None]]] = {}  # by priority
+        self._queues: dict[float, deque[asyncio.Future[None]]] = {}  # by priority
         self._first = 0  # live waiters replies must not push back (staff, urgent)
+        self._urgent = 0  # live urgent waiters: replies queue behind them
+        self._urgent_run = 0  # urgent slots given since a reply last got one
         self._pushed = 0.0  # seconds replies pushed the queue back since a waiter's slot
         self._ticker: asyncio.Task[None] | None = None
 
     async def acquire(self, priority: int = SYSTEM) -> None:
         """Wait for a slot; lower ``priority`` goes first."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(priority, deque()).append(future)
-        if priority < REGULAR:
-            self._first += 1
-            future.add_done_callback(self._left)
-        if self._ticker is None or self._ticker.done():
-            self._ticker = asyncio.create_task(self._tick(), name="rate-limiter")
-        await future  # a cancelled waiter's future is skipped by the ticker
+        await self._wait(priority)
 
     async def reply_slot(self) -> None:
-        """Count a reply to someone chatting with the bot; it never waits (see the class)."""
+        """Count a reply to someone chatting with the bot (see the class)."""
+        if self._urgent:
+            await self._wait(REPLY)
+            return
         if self._first:
-            return  # a staff message or an urgent notice waits: it keeps its slots
+            return  # a staff message waits: it keeps its slot
         now = asyncio.get_running_loop().time()
         if self._next <= now and not any(self._waiting(p) for p in list(self._queues)):
             self._pushed = 0.0  # the debt is paid and nobody waits: borrow afresh
@@ -108,10 +112,26 @@ class RateLimiter:
             self._next = max(self._next, now) + interval
             self._pushed += interval
 
+    async def _wait(self, priority: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(priority, deque()).append(future)
+        if priority < REPLY:
+            self._first += 1
+            future.add_done_callback(self._left)
+            if priority == URGENT:
+                self._urgent += 1
+                future.add_done_callback(self._urgent_left)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name="rate-limiter")
+        await future  # a cancelled waiter's future is skipped by the ticker
+
     def _left(self, _: asyncio.Future[None]) -> None:
         self._first -= 1
 
-    def _waiting(self, priority: int) -> deque[asyncio.Future[None]] | None:
+    def _urgent_left(self, _: asyncio.Future[None]) -> None:
+        self._urgent -= 1
+
+    def _waiting(self, priority: float) -> deque[asyncio.Future[None]] | None:
         """The live waiters of ``priority``, if any (cancelled ones are dropped)."""
         queue = self._queues.get(priority)
         while queue and queue[0].done():
@@ -124,8 +144,17 @@ class RateLimiter:
     def _next_waiter(self) -> asyncio.Future[None] | None:
         for priority in sorted(self._queues):
             queue = self._waiting(priority)
-            if queue is not None:
-                return queue.popleft()
+            if queue is None:
+                continue
+            if priority == URGENT:
+                replies = self._waiting(REPLY)
+                if replies is not None and self._urgent_run >= self.reply_share - 1:
+                    self._urgent_run = 0
+                    return replies.popleft()
+                self._urgent_run += 1
+            elif priority == REPLY:
+                self._urgent_run = 0
+            return queue.popleft()
         return None
 
     async def _tick(self) -> None:
@@ -329,7 +358,11 @@ class Sender:
         if self._stopping:
             return
         channel = self.transport.channel
-        due = await self.services.store.reads.outbox.next_due(channel)
+        try:
+            due = await self.services.store.reads.outbox.next_due(channel)
+        except Exception:  # the database does not answer: the next probe looks again
+            log.exception("%s outbox: could not look for a probe", channel)
+            return
         if due is None or due > self.services.clock.now():
             await self._idle(due)
             return
