@@ -22,6 +22,9 @@ from bot.flow import Flow
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 # a button handler gets the decoded data; None means "not for this state" (a stale button)
 Press = Callable[[Context, Any], Awaitable[list[Reply] | None]]
+# puts a person who is in no flow back on the step a message of the bot asked them (e.g. a
+# review request with its buttons); True if it did
+Resume = Callable[[Context], Awaitable[bool]]
 
 
 class Who(StrEnum):
@@ -75,6 +78,7 @@ class Feature:
     buttons: tuple[On, ...] = ()
     flows: tuple[Flow, ...] = ()
     menu: MenuItem | None = None
+    resume: Resume | None = None  # typed text outside a flow: a question still waiting?
 
 
 class CatalogError(Exception):

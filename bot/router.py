@@ -4,7 +4,8 @@ Commands (Indonesian names and English aliases) work from anywhere; a newcomer i
 first, except for the few commands meant for everyone. A button's data is decoded into its
 typed kind before any handler runs: forged, stale or malformed data gets a clear answer, and
 a button that belongs to a step is accepted only on that step. Typed text and media go to the
-flow the person is in. Nothing is ever left unanswered; inside a flow, the step's question is
+flow the person is in, or to the step a message of the bot left them on (a review request's
+Approve / Reject). Nothing is ever left unanswered; inside a flow, the step's question is
 asked again.
 """
 
@@ -14,7 +15,7 @@ from bot import callbacks
 from bot.context import Context
 from bot.events import Kind, Reply
 from bot.feature import Catalog, Who
-from bot.flow import Back, Cancel
+from bot.flow import Back, Cancel, Flow
 from bot.menu import main_menu
 
 WELCOME = "start"  # the command that greets newcomers (every channel's entry command)
@@ -70,6 +71,15 @@ async def _button(ctx: Context) -> list[Reply]:
     return replies
 
 
+async def _resumed(ctx: Context) -> Flow | None:
+    """Outside a flow, the step a message of the bot left the person on (a review request's
+    Approve / Reject), if a feature puts them back on it: typed text answers that step."""
+    for feature in _catalog(ctx).features:
+        if feature.resume is not None and await feature.resume(ctx):
+            return _catalog(ctx).flow(ctx.conv.flow)
+    return None
+
+
 async def route(ctx: Context) -> list[Reply]:
     """Return the replies to one event."""
     event = ctx.event
@@ -82,7 +92,7 @@ async def route(ctx: Context) -> list[Reply]:
         return await _welcome(ctx)
     if event.kind == Kind.BUTTON:
         return await _button(ctx)
-    flow = _catalog(ctx).flow(ctx.conv.flow)
+    flow = _catalog(ctx).flow(ctx.conv.flow) or await _resumed(ctx)
     if flow is not None:
         return await flow.take(ctx)
     if event.kind == Kind.TEXT:

@@ -44,6 +44,14 @@ class NoticeDesk:
     async def awaiting_approval(self) -> list[Notice]:
         return await self.reads.notices.awaiting_approval()
 
+    async def asked_since(self, since: datetime) -> Notice | None:
+        """The first notice submitted for approval since ``since`` (the person's last
+        message) that I may decide: the review request I was sent and have not answered."""
+        for notice in await self.reads.notices.awaiting_approval():
+            if notice.created_at > since and notice.author != self.me:
+                return notice
+        return None
+
     async def awaiting_review(self) -> list[Notice]:
         return await self.reads.notices.awaiting_review()
 

@@ -4,13 +4,14 @@ went out without it.
     review message ──mod:ok:<id>──► approved: sent now or scheduled; the author is told
                    └─mod:no:<id>──► REASON (typed) ──► rejected; the author gets the reason
                                         └─back──► the review list
+    (typed text instead of a button, before anything else: DECIDE, the review again)
     review-after message ──mod:seen:<id>──► marked as reviewed (by a moderator other than
                                             its author)
 """
 
 from __future__ import annotations
 
-from bot.authz import Action
+from bot.authz import Action, decide
 from bot.broadcasting import notices as svc
 from bot.broadcasting.desk import NoticeDesk, review_queue
 from bot.broadcasting.views import Approve, Reject, Reviewed, ReviewQueue, status_text
@@ -55,6 +56,8 @@ async def on_approve(ctx: Context, data: Approve) -> list[Reply]:
     if notice.author == ctx.person.identity:  # four eyes
         desk.refuse_own(notice, "notice.approve")
         return [main_menu(ctx, "broadcast.not_self", id=notice.id)]
+    if ctx.conv.flow == FLOW.name:
+        ctx.conv.clear()
     decided = await desk.approve(data.id)
     if decided is None:
         return [main_menu(ctx, "broadcast.already_decided", id=notice.id,
@@ -120,12 +123,43 @@ async def on_reason(ctx: Context) -> list[Reply]:
     return [main_menu(ctx, "broadcast.rejected", id=notice_id)]
 
 
-FLOW = Flow("moderate", {"reason": Step(ask=reason_prompt, typed=on_reason)},
-            on_cancel=queue)
+async def resume(ctx: Context) -> bool:
+    """Typed text from a moderator (in no flow) who was sent a review request since their
+    last message: they are on that request's Approve / Reject step (DECIDE)."""
+    services = ctx.services
+    if not decide(await services.authz.grants(ctx.person.identity), Action.CONTENT_APPROVE,
+                  None, services.areas).allowed:
+        return False
+    notice = await ctx.use(NoticeDesk).asked_since(ctx.person.last_seen_at)
+    if notice is None:
+        return False
+    FLOW.start(ctx, "decide", id=notice.id)
+    return True
+
+
+async def decide_prompt(ctx: Context) -> Reply:
+    """The review request again, with Approve / Reject (or what became of the notice)."""
+    desk = ctx.use(NoticeDesk)
+    notice = await desk.get(int(ctx.conv.data.get("id", 0)))
+    if notice is None or notice.status != "pending":
+        ctx.conv.clear()
+        if notice is None:
+            return main_menu(ctx, "broadcast.not_found")
+        return main_menu(ctx, "broadcast.already_decided", id=notice.id,
+                         status=status_text(notice))
+    replies = svc.review_replies(ctx.services, notice, await desk.reach_of(notice),
+                                 "broadcast.review", ctx.lang, ctx.event.channel)
+    return replies[-1]  # the text with the buttons (a photo, if any, came with the request)
+
+
+FLOW = Flow("moderate", {"reason": Step(ask=reason_prompt, typed=on_reason),
+                         "decide": Step(ask=decide_prompt)},
+            on_cancel=queue, first="reason")
 
 FEATURE = Feature(
     "moderation",
     buttons=(On(ReviewQueue, queue), On(Approve, on_approve), On(Reject, on_reject),
              On(Reviewed, on_reviewed)),
     flows=(FLOW,),
+    resume=resume,
 )
