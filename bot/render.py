@@ -3,6 +3,13 @@
 ``telegram``: HTML, every value escaped. ``whatsapp``: WhatsApp's *bold* markup, not escaped.
 ``console``: plain text. Templates mark emphasis with the ``b`` filter and topic bodies with
 ``rich`` (``**bold**`` in content files), so one template serves every format.
+
+Counts: ``{{ n|num }}`` writes a number as the language groups digits (1,234 / 1.234) and
+``{{ n|plural(one="person", other="people") }}`` picks the word form by the language's plural
+category (CLDR names: ``one``, ``other`` ...; Indonesian has no plural inflection, so always
+``other``, and its templates simply write the one form)::
+
+    Reaches: {{ reach|num }} {{ reach|plural(one="person", other="people") }}
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jinja2 import DictLoader, Environment, StrictUndefined, Template
+from jinja2 import DictLoader, Environment, StrictUndefined, Template, pass_context
+from jinja2.runtime import Context as Scope
 from markupsafe import Markup
 
 from bot.content import Content
@@ -20,6 +28,27 @@ from bot.events import Text
 
 FORMATS = ("telegram", "whatsapp", "console")
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+# the plural category of a count, per language (CLDR); a language not listed has one form
+PLURAL_RULES: dict[str, Callable[[int], str]] = {
+    "en": lambda n: "one" if n == 1 else "other",
+}
+_GROUPING = {"id": "."}  # thousands separator where it is not ","
+
+
+@pass_context
+def _plural(scope: Scope, count: Any, **forms: str) -> str:
+    """The word form for ``count`` in the template's language (``other`` if no better)."""
+    if "other" not in forms:
+        raise TypeError("plural needs at least other=...")
+    rule = PLURAL_RULES.get(str(scope.get("lang")))
+    category = rule(int(count)) if rule is not None else "other"
+    return forms.get(category, forms["other"])
+
+
+@pass_context
+def _num(scope: Scope, count: Any) -> str:
+    """A whole number with the language's thousands separator."""
+    return f"{int(count):,}".replace(",", _GROUPING.get(str(scope.get("lang")), ","))
 
 
 def _bold_for(fmt: str) -> Callable[[Any], Any]:
@@ -59,6 +88,8 @@ class Renderer:
         )
         self.env.filters["b"] = _bold_for(fmt)
         self.env.filters["rich"] = _rich_for(fmt)
+        self.env.filters["plural"] = _plural
+        self.env.filters["num"] = _num
         self._known = set(sources)
         self._cache: dict[str, Template] = {}
 
