@@ -131,7 +131,7 @@ async def schedule_weekly(bot: RunningBot, user: FakeUser, body: str, *days: str
     await start_notice(user, body)
     await user.click("🔁 Berulang")
     await user.next_reply()
-    await user.click("Minggu (pilih hari)")
+    await user.click("Setiap pekan (pilih hari)")
     await user.next_reply()
     for day in days:
         await user.click(day)
@@ -676,8 +676,8 @@ async def test_weekly_on_chosen_days(fake, tmp_path, clock) -> None:
         ahmad = await _coordinator_with_resident(bot, fake)
         await start_notice(ahmad, "Jadwal ronda malam pekan ini.")
         await ahmad.click("🔁 Berulang")
-        assert "Berulang setiap" in (await ahmad.next_reply())["text"]
-        await ahmad.click("Minggu (pilih hari)")
+        assert "Seberapa sering diulang?" in (await ahmad.next_reply())["text"]
+        await ahmad.click("Setiap pekan (pilih hari)")
         days = await ahmad.next_reply()
         assert "Pilih harinya" in days["text"]
         await ahmad.click("✔️ Selesai")  # no day chosen yet
@@ -721,7 +721,7 @@ async def test_monthly_on_a_typed_day(fake, tmp_path, clock) -> None:
         await start_notice(ahmad, "Bayar iuran kebersihan bulan ini.")
         await ahmad.click("🔁 Berulang")
         await ahmad.next_reply()
-        await ahmad.click("Bulan (pilih tanggal)")
+        await ahmad.click("Setiap bulan (pilih tanggal)")
         assert "Ketik angka 1–28" in (await ahmad.next_reply())["text"]
         await ahmad.send("31")
         assert "Ketik angka 1 sampai 28" in (await ahmad.next_reply())["text"]
@@ -751,7 +751,7 @@ async def test_recurring_end_date_is_shown_as_a_date_people_read(fake, tmp_path)
         await start_notice(ahmad, "Bayar iuran kebersihan bulan ini.")
         await ahmad.click("🔁 Berulang")
         await ahmad.next_reply()
-        await ahmad.click("Bulan (pilih tanggal)")
+        await ahmad.click("Setiap bulan (pilih tanggal)")
         await ahmad.next_reply()
         await ahmad.send("1")
         await ahmad.next_reply()
