@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app import maintenance_loop, open_services
 from bot.areas import RT, RW, Areas, load_areas
@@ -41,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run every configured channel (console if none)")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
-    console.add_argument("--user", default="demo", help="console user id (default: demo)")
+    console.add_argument("--user", default="demo",
+                         help="console user id (default: demo); the person is "
+                              "console:<id>, e.g. --user 12345 is console:12345")
+    console.add_argument("--verbose", action="store_true",
+                         help="print log lines in the chat (default: to var/console.log)")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("areas", help="list RW/RT units with their invite links")
     admin = sub.add_parser("admin", help="manage roles")
@@ -49,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     for verb in ("grant", "revoke"):
         p = admin_sub.add_parser(verb, help=f"{verb} a role")
         p.add_argument("role", choices=[r.value for r in Role if r != Role.RESIDENT])
-        p.add_argument("identity", help="channel identity, e.g. telegram:12345")
+        p.add_argument("identity", help="channel identity: telegram:<user id> for Telegram "
+                       "(e.g. telegram:12345), console:<id> for the console started with "
+                       "--user <id> (e.g. console:12345)")
         p.add_argument("--area", default="", help="RT or RW code (coordinators only)")
         if verb == "grant":
             p.add_argument("--name", default="",
@@ -103,16 +110,41 @@ async def _run(settings: Settings) -> int:
                 await housekeeping
 
 
-async def _console(services: Services, core: Core, user: str) -> int:
+async def _console(services: Services, core: Core, user: str,
+                   log_file: str | None = None) -> int:
+    """One person at the keyboard; its outbox sender prints only their messages."""
     renderer = Renderer(services.content, "console", services.settings.default_language)
-    async with start_workers(services, [ConsoleOutbox(renderer)]):
-        await ConsoleChannel(core, renderer, user, language_hint=language_from_locale()).run()
+    console = ConsoleChannel(core, renderer, user, language_hint=language_from_locale(),
+                             log_file=log_file)
+    async with start_workers(services, [ConsoleOutbox(renderer, console=console)]):
+        await console.run()
     return 0
 
 
-async def _console_cmd(settings: Settings, user: str) -> int:
+def console_log_file(settings: Settings) -> Path:
+    """Where the console's logs go unless --verbose: next to the database, under var/."""
+    return settings.db_path.parent / "console.log"
+
+
+def _log_to_file(path: Path) -> None:
+    """Send every log line to ``path`` instead of the terminal (the console's chat)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+
+
+async def _console_cmd(settings: Settings, user: str, verbose: bool = False) -> int:
+    log_file = None
+    if not verbose:
+        path = console_log_file(settings)
+        _log_to_file(path)
+        log_file = str(path)
     async with open_services(settings) as services:
-        return await _console(services, Core(services), user)
+        return await _console(services, Core(services), user, log_file)
 
 
 async def _migrate(settings: Settings) -> int:
@@ -207,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(settings))
         if args.command == "console":
-            return asyncio.run(_console_cmd(settings, args.user))
+            return asyncio.run(_console_cmd(settings, args.user, args.verbose))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "areas":

@@ -31,8 +31,8 @@ async def test_unconsented_people_and_old_inbox_rows_are_purged(services: Servic
                                                                 clock: FakeClock) -> None:
     await say(services, "declines", "/start")  # asked language; never agrees
     replies = await say(services, "agrees", "/start")
-    replies = await say(services, "agrees", "1", replies[-1].payloads)  # Bahasa Indonesia
-    await say(services, "agrees", "1", replies[-1].payloads)  # Setuju
+    replies = await say(services, "agrees", "#1", replies[-1].payloads)  # Bahasa Indonesia
+    await say(services, "agrees", "#1", replies[-1].payloads)  # Setuju
     await services.store.db.write(lambda conn: InboxRepo(conn).record(
         "telegram", [NewUpdate("1", "telegram:1", "{}")], clock.now()))
     [item] = await InboxRepo(services.store.db.conn).pending("telegram")

@@ -280,6 +280,12 @@ class Sender:
     def wake(self) -> None:
         self._wakeup.set()
 
+    def _only_to(self) -> list[str] | None:
+        """The addresses this sender serves when its transport serves only some (a console:
+        the person at its keyboard); None: every address of the channel."""
+        addresses = getattr(self.transport, "addresses", None)
+        return addresses() if addresses is not None else None
+
     # --- the loop ------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -304,7 +310,8 @@ class Sender:
                     continue
                 self._wakeup.clear()  # before looking: a wake-up from now on is not lost
                 try:
-                    due = await self.services.store.reads.outbox.next_due(channel)
+                    due = await self.services.store.reads.outbox.next_due(
+                        channel, self._only_to())
                 except Exception:  # the database does not answer: look again, never give up
                     log.exception("%s outbox: could not look for due messages", channel)
                     await asyncio.sleep(self.idle_poll)
@@ -338,12 +345,13 @@ class Sender:
         qh = quiet_hours(self.services)
         quiet = qh.active(now)
         channel = self.transport.channel
+        only = self._only_to()
 
         async def claim(tx):  # type: ignore[no-untyped-def]
             repo = tx.outbox
             if quiet:
                 await repo.defer_quiet(channel, now, qh.ends_after(now))
-            return await repo.claim(channel, self.worker, now, limit, quiet)
+            return await repo.claim(channel, self.worker, now, limit, quiet, only)
 
         return await self.services.store.write(claim)
 
@@ -359,7 +367,8 @@ class Sender:
             return
         channel = self.transport.channel
         try:
-            due = await self.services.store.reads.outbox.next_due(channel)
+            due = await self.services.store.reads.outbox.next_due(
+                channel, self._only_to())
         except Exception:  # the database does not answer: the next probe looks again
             log.exception("%s outbox: could not look for a probe", channel)
             return

@@ -1,7 +1,13 @@
 """The console channel: a terminal chat using the same handlers and database.
 
-Buttons are shown as numbered choices; type the number to press one. Lines starting with
-``/`` are commands. ``/quit`` or end of input leaves.
+Buttons are shown numbered; type ``#1``, ``#2``… to press one (anything else is text, so a
+step that asks for a number takes a typed number). Lines starting with ``/`` are commands;
+``/as <id>`` switches to another person, ``/quit`` or end of input leaves.
+
+Each console is a phone: its outbox transport prints only the messages to the person at its
+keyboard (``ConsoleOutbox.addresses``), with their buttons, as they arrive; messages to other
+people wait in the outbox for a console of theirs (another process on the same database, or
+this one after ``/as``).
 """
 
 from __future__ import annotations
@@ -9,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.channels.traits import CONSOLE
 from bot.core import Core
-from bot.events import Event, Kind, Reply
+from bot.events import Event, Kind, Reply, t
 from bot.render import Renderer
 
 CHANNEL = "console"
+PRESS = "#"  # what marks a button press: "#2"
 
 
 def parse_line(line: str, identity: str, address: str, buttons: list[str],
@@ -28,8 +36,9 @@ def parse_line(line: str, identity: str, address: str, buttons: list[str],
             "language_hint": language_hint}
     if not text:
         return None
-    if text.isdigit() and buttons:
-        index = int(text) - 1
+    number = text[len(PRESS):].strip()
+    if text.startswith(PRESS) and number.isdigit() and buttons:
+        index = int(number) - 1
         if 0 <= index < len(buttons):
             return Event(kind=Kind.BUTTON, payload=buttons[index], **base)
     if text.startswith("/") and len(text) > 1:
@@ -46,75 +55,151 @@ def language_from_locale(environ: dict[str, str] | None = None) -> str | None:
 
 
 class ConsoleChannel:
-    """One person chatting in this terminal; not an intake channel (nothing to re-deliver)."""
+    """One person at a time chatting in this terminal; not an intake channel (nothing to
+    re-deliver). ``log_file``: where the logs go, said in the banner."""
 
     name = CHANNEL
     traits = CONSOLE
 
     def __init__(self, core: Core, renderer: Renderer, user: str = "demo",
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 language_hint: str | None = None) -> None:
+                 language_hint: str | None = None, log_file: str | None = None) -> None:
         self.core = core
         self.renderer = renderer
-        self.identity = f"{CHANNEL}:{user}"
         self.user = user
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.language_hint = language_hint
+        self.log_file = log_file
         self.buttons: list[str] = []
+        self.at_prompt = False
+        self.on_switch: Callable[[], None] = core.services.signals.outbox  # wake the sender
+
+    @property
+    def identity(self) -> str:
+        return f"{CHANNEL}:{self.user}"
 
     def _print(self, text: str = "") -> None:
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
+    def _prompt(self) -> None:
+        self.stdout.write("\n> ")
+        self.stdout.flush()
+
+    def _show(self, reply: Reply, lang: str, first: int | None) -> None:
+        """Print one reply with its buttons numbered from ``first`` (None: not pressable
+        here)."""
+        self._print(self.renderer.render(reply.text, lang))
+        n = first
+        for row in reply.buttons:
+            labels = []
+            for b in row:
+                mark = f"{PRESS}{n}" if n is not None else " "
+                labels.append(f"[{mark}] {self.renderer.render(b.label, lang)}")
+                n = n + 1 if n is not None else None
+            self._print("   ".join(labels))
+
     async def deliver(self, event: Event, lang: str, replies: list[Reply]) -> None:
         """Print each reply; number the buttons of all of them, so every one can be pressed."""
         if any(reply.buttons for reply in replies):
             self.buttons = []
-        n = 0
         for reply in replies:
             self._print()
-            self._print(self.renderer.render(reply.text, lang))
-            if reply.buttons:
-                self.buttons += reply.payloads
-                for row in reply.buttons:
-                    labels = []
-                    for b in row:
-                        n += 1
-                        labels.append(f"[{n}] {self.renderer.render(b.label, lang)}")
-                    self._print("   ".join(labels))
+            self._show(reply, lang, len(self.buttons) + 1)
+            self.buttons += reply.payloads
+
+    def incoming(self, address: str, lang: str, reply: Reply) -> None:
+        """A message from the outbox (a notice, a review request…): printed under a header,
+        its buttons numbered after the ones already shown, so every one can be pressed."""
+        if self.at_prompt:
+            self._print()  # leave the "> " line
+        self._print()
+        self._print(self.renderer.render(t("console.incoming",
+                                           identity=f"{CHANNEL}:{address}"), lang))
+        mine = address == self.user  # else claimed just before a switch: shown, not pressable
+        self._show(reply, lang, len(self.buttons) + 1 if mine else None)
+        if mine:
+            self.buttons += reply.payloads
+        if self.at_prompt:
+            self._prompt()
 
     async def send(self, line: str) -> None:
         event = parse_line(line, self.identity, self.user, self.buttons, self.language_hint)
         if event is not None:
             await self.core.handle(event, self.deliver)
 
+    async def banner(self) -> None:
+        """Who is at the keyboard (identity and roles), how to press buttons, where logs go."""
+        reads = self.core.services.store.reads
+        person = await reads.people.get(self.identity)
+        lang = (person.language if person else None) or self.language_hint
+        roles = []
+        for grant in await reads.roles.grants_of(self.identity):
+            area = self.core.services.areas.label(grant.area_code) if grant.area_code else ""
+            roles.append(t(f"console.role_{grant.role}", area=area or ""))
+        self._print(self.renderer.render(t("console.banner", identity=self.identity,
+                                           roles=roles, log=self.log_file or ""), lang))
+
+    async def switch(self, user: str) -> None:
+        """``/as <id>``: become another person; their unseen messages come next."""
+        self.user = user
+        self.buttons = []
+        self._print()
+        await self.banner()
+        if await self.core.services.store.reads.people.get(self.identity) is None:
+            await self.send("/start")
+        self.on_switch()
+
     async def run(self) -> None:
         """Chat until /quit or end of input; starts with /start like opening a new chat."""
-        self._print(f"Siaga Warga — console ({self.identity}). Type a number to press a "
-                    "button, /menu for the menu, /quit to leave.")
+        await self.banner()
         await self.send("/start")
         loop = asyncio.get_running_loop()
         while True:
-            self.stdout.write("\n> ")
-            self.stdout.flush()
-            line = await loop.run_in_executor(None, self.stdin.readline)
-            if not line or line.strip() in {"/quit", "/exit"}:
+            self._prompt()
+            self.at_prompt = True
+            try:
+                line = await loop.run_in_executor(None, self.stdin.readline)
+            finally:
+                self.at_prompt = False
+            if not await self.typed(line):
                 self._print()
                 break
-            await self.send(line)
+
+    async def typed(self, line: str) -> bool:
+        """Act on one typed line; False when it ends the chat (/quit, end of input)."""
+        if not line or line.strip() in {"/quit", "/exit"}:
+            return False
+        command, _, who = line.strip().partition(" ")
+        if command == "/as":
+            if who.strip():
+                await self.switch(who.strip().removeprefix(f"{CHANNEL}:"))
+            else:
+                await self.banner()
+            return True
+        await self.send(line)
+        return True
 
 
 class ConsoleOutbox:
-    """The console's side of the outbox: print notices and reports as they go out."""
+    """The console's side of the outbox. With a ``console``: only the messages to its
+    current person are claimed, and printed there with their buttons. Without one, every
+    console message is printed under its address."""
 
     channel = CHANNEL
 
-    def __init__(self, renderer: Renderer, stdout: TextIO | None = None) -> None:
+    def __init__(self, renderer: Renderer, stdout: TextIO | None = None,
+                 console: ConsoleChannel | None = None) -> None:
         self.limiter = RateLimiter(1000.0)
         self.renderer = renderer
         self.stdout = stdout or sys.stdout
+        self.console = console
         self._ids = 0
+
+    def addresses(self) -> list[str] | None:
+        """The addresses this console serves (the outbox sender claims only theirs)."""
+        return [self.console.user] if self.console is not None else None
 
     def interval(self, address: str) -> float:
         return 0.0
@@ -124,14 +209,20 @@ class ConsoleOutbox:
         self.stdout.flush()
 
     async def send(self, address: str, lang: str, reply: Reply) -> Delivery:
-        text = self.renderer.render(reply.text, lang)
         if reply.media is not None:
-            text = f"[{reply.media.kind}{': ' + reply.media.name if reply.media.name else ''}]" \
-                   f"\n{text}"
-        self._print(address, text)
+            caption = self.renderer.render(reply.text, lang)
+            label = f"[{reply.media.kind}{': ' + reply.media.name if reply.media.name else ''}]"
+            reply = Reply(t("raw", value=f"{label}\n{caption}"), reply.buttons)
+        if self.console is not None:
+            self.console.incoming(address, lang, reply)
+        else:
+            self._print(address, self.renderer.render(reply.text, lang))
         self._ids += 1
         return Delivery("sent", external_id=str(self._ids))
 
     async def edit(self, address: str, message_id: str, lang: str, reply: Reply) -> Delivery:
-        self._print(address, self.renderer.render(reply.text, lang))
+        if self.console is not None:
+            self.console.incoming(address, lang, reply)
+        else:
+            self._print(address, self.renderer.render(reply.text, lang))
         return Delivery("sent", external_id=message_id)

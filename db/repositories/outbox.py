@@ -97,6 +97,13 @@ def _item(row: aiosqlite.Row | tuple[Any, ...]) -> OutboxItem:
     )
 
 
+def _only(addresses: list[str] | None) -> tuple[str, list[str]]:
+    """The condition keeping rows to ``addresses`` (none when not given)."""
+    if addresses is None:
+        return "", []
+    return f" AND address IN ({', '.join('?' for _ in addresses) or 'NULL'})", list(addresses)
+
+
 class OutboxRepo:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -118,18 +125,21 @@ class OutboxRepo:
         return int(row[0])
 
     async def claim(self, channel: str, worker: str, now: datetime, limit: int,
-                    quiet_hours: bool) -> list[OutboxItem]:
+                    quiet_hours: bool, addresses: list[str] | None = None
+                    ) -> list[OutboxItem]:
         """Mark up to ``limit`` due rows as being sent by ``worker`` and return them (a claim
-        is not an attempt: the outcome says whether it was)."""
+        is not an attempt: the outcome says whether it was); only rows to ``addresses``
+        when given (a console serves the person at its keyboard)."""
         quiet = " AND quiet = 0" if quiet_hours else ""
+        only, only_args = _only(addresses)
         sql = (
             "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ? "
             "WHERE id IN (SELECT id FROM outbox WHERE channel = ? "
-            f"AND status = 'queued' AND not_before <= ?{quiet} ORDER BY priority, id LIMIT ?) "
-            f"RETURNING {_COLUMNS}"
+            f"AND status = 'queued' AND not_before <= ?{quiet}{only} ORDER BY priority, id "
+            f"LIMIT ?) RETURNING {_COLUMNS}"
         )
         async with self.conn.execute(
-            sql, (worker, now.isoformat(), channel, now.isoformat(), limit)
+            sql, (worker, now.isoformat(), channel, now.isoformat(), *only_args, limit)
         ) as cur:
             rows = await cur.fetchall()
         return sorted((_item(r) for r in rows), key=lambda i: (i.priority, i.id))
@@ -143,11 +153,13 @@ class OutboxRepo:
         )
         return cur.rowcount
 
-    async def next_due(self, channel: str) -> datetime | None:
-        """When the earliest queued row becomes due."""
+    async def next_due(self, channel: str, addresses: list[str] | None = None
+                       ) -> datetime | None:
+        """When the earliest queued row (to ``addresses``, when given) becomes due."""
+        only, only_args = _only(addresses)
         async with self.conn.execute(
-            "SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'queued'",
-            (channel,),
+            f"SELECT MIN(not_before) FROM outbox WHERE channel = ? AND status = 'queued'{only}",
+            (channel, *only_args),
         ) as cur:
             row = await cur.fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None

@@ -1,0 +1,159 @@
+"""Several consoles on one database work like several phones (issue 9): each shows exactly
+the messages to its own person, with buttons pressed by ``#n``; ``/as`` switches person."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+
+from bot.broadcasting.notices import notify
+from bot.broadcasting.outbox import Sender
+from bot.channels.console import ConsoleChannel, ConsoleOutbox, parse_line
+from bot.context import Services
+from bot.core import Core
+from bot.events import Kind, button, say
+from bot.render import Renderer
+from db.repositories.roles import Grant
+
+REGISTER = ["/start", "#1", "#1", "#1", "#2", "#3"]  # Bahasa Indonesia, agree, RT 03 / RW 02
+
+
+class Phone:
+    """One console (a person at a keyboard) with its own outbox sender, typed into line by
+    line."""
+
+    def __init__(self, services: Services, user: str) -> None:
+        self.out = io.StringIO()
+        renderer = Renderer(services.content, "console")
+        self.console = ConsoleChannel(Core(services), renderer, user, stdout=self.out)
+        self.sender = Sender(services, ConsoleOutbox(renderer, console=self.console),
+                             worker=f"console-{user}", idle_poll=0.02)
+        self.console.on_switch = self.sender.wake
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Phone:
+        self.task = asyncio.create_task(self.sender.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.sender.stop(grace=0.1)
+        await asyncio.wait_for(self.task, 5)  # type: ignore[arg-type]
+
+    @property
+    def text(self) -> str:
+        return self.out.getvalue()
+
+    async def type(self, *lines: str) -> None:
+        for line in lines:
+            await self.console.typed(line)
+
+    async def shows(self, text: str) -> None:
+        """Wait (up to 5 s) until ``text`` is on this phone's screen."""
+        for _ in range(500):
+            if text in self.text:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{self.console.identity} never showed {text!r}")
+
+
+def incoming_for(screen: str) -> set[str]:
+    """Whose messages a screen printed as they arrived."""
+    return set(re.findall(r"📩 Pesan masuk untuk (console:\w+):", screen))
+
+
+async def grant(services: Services, identity: str, role: str, area: str = "") -> None:
+    now = services.clock.now()
+    await services.store.write(lambda tx: tx.roles.grant(identity, Grant(role, area),
+                                                         "cli:test", now, "Pak Tom"))
+
+
+async def test_three_consoles_each_show_their_own_persons_messages_with_buttons(
+        services: Services) -> None:
+    async with Phone(services, "ani") as ani, Phone(services, "mod") as mod, \
+            Phone(services, "tom") as tom:
+        for phone in (ani, mod, tom):
+            await phone.type(*REGISTER)
+        await grant(services, "console:tom", "coordinator", "cimuncang-rw02-rt03")
+        await grant(services, "console:mod", "moderator")
+        # the coordinator writes a notice for everyone and submits it
+        await tom.type("/siaran", "#1", "Kerja bakti hari Minggu.", "#1", "#1", "#1", "#1")
+        assert "Pengumuman diajukan ✅" in tom.text
+        # the review request reaches the moderator's console, with its buttons
+        await mod.shows("✅ Setujui")
+        assert "🛡 Pengumuman menunggu persetujuan (#1)" in mod.text
+        approve = re.search(r"\[#(\d+)\] ✅ Setujui   \[#\d+\] ❌ Tolak", mod.text)
+        assert approve is not None
+        await mod.type(f"#{approve.group(1)}")  # pressed there, at the prompt
+        assert "Pengumuman #1 disetujui dan akan dikirim sekarang." in mod.text
+        # the notice reaches the resident's own console; the author hears of the approval
+        await ani.shows("Kerja bakti hari Minggu.")
+        await tom.shows("disetujui moderator")
+        await mod.shows("📢 Pengumuman")  # the moderator lives in RT 03 too
+        await asyncio.sleep(0.1)  # anything else would have arrived by now
+    assert incoming_for(ani.text) == {"console:ani"}
+    assert incoming_for(mod.text) == {"console:mod"}
+    assert incoming_for(tom.text) == {"console:tom"}
+    assert "menunggu persetujuan" not in tom.text + ani.text
+    assert "[→" not in ani.text + mod.text + tom.text  # nobody's messages printed elsewhere
+
+
+async def test_messages_wait_for_their_person_and_as_switches_to_them(
+        services: Services) -> None:
+    async with Phone(services, "ani") as ani, Phone(services, "mod") as mod:
+        await ani.type(*REGISTER)
+        await mod.type(*REGISTER)
+    now = services.clock.now()
+
+    async def queue(tx):  # type: ignore[no-untyped-def]
+        await notify(tx, "console:ani", say("raw", value="Untuk Ani: air mati jam 10."), now)
+        await notify(tx, "console:mod", say("raw", [[button("common.menu", "menu")]],
+                                            value="Untuk Mod: rapat jam 19."), now)
+    await services.store.write(queue)
+    async with Phone(services, "mod") as one:  # one console plays both
+        await one.type("/menu")
+        await one.shows("Untuk Mod: rapat jam 19.")
+        await asyncio.sleep(0.1)
+        assert "Untuk Ani" not in one.text  # Ani's message waits for Ani
+        assert re.search(r"\[#9\] 🏠 Menu utama", one.text)  # after the menu's eight
+        await one.type("/as ani")
+        await one.shows("Untuk Ani: air mati jam 10.")
+        assert "Anda: console:ani." in one.text
+    assert incoming_for(one.text) == {"console:mod", "console:ani"}
+    assert one.text.index("Anda: console:ani") < one.text.index("Untuk Ani")
+
+
+async def test_banner_names_the_identity_and_roles(services: Services) -> None:
+    await grant(services, "console:tom", "coordinator", "cimuncang-rw02-rt03")
+    await grant(services, "console:tom", "moderator")
+    async with Phone(services, "tom") as tom:
+        await tom.console.banner()
+    assert "Anda: console:tom (koordinator RT 03 / RW 02, moderator)." in tom.text
+    assert "Tekan tombol dengan #nomor" in tom.text
+
+
+async def test_a_typed_number_answers_a_number_step_and_hash_presses(
+        services: Services) -> None:
+    async with Phone(services, "tom") as tom:
+        await tom.type(*REGISTER)
+        await grant(services, "console:tom", "coordinator", "cimuncang-rw02-rt03")
+        # new notice, all residents, regular, repeating, monthly: "which day?" takes 1
+        await tom.type("/siaran", "#1", "Posyandu.", "#1", "#1", "#3", "#3")
+        asked = len(tom.text)
+        assert "Tanggal berapa setiap bulan?" in tom.text[-200:]
+        assert tom.text.endswith("[#1] ✖️ Batal\n")  # a button whose number is 1
+        await tom.type("1")
+        answer = tom.text[asked:]
+        assert "Jam berapa (WIB)?" in answer  # day 1 taken, the draft goes on
+        assert "dibatalkan" not in answer
+        await tom.type("#1")
+        assert "Pengumuman dibatalkan, tidak ada yang dikirim." in tom.text[asked:]
+
+
+def test_parse_line_presses_only_with_the_marker() -> None:
+    buttons = ["a", "b"]
+    assert parse_line("#2", "console:x", "x", buttons, None).payload == "b"
+    assert parse_line("# 1", "console:x", "x", buttons, None).payload == "a"
+    typed = parse_line("2", "console:x", "x", buttons, None)
+    assert typed.kind == Kind.TEXT and typed.text == "2"
+    assert parse_line("#3", "console:x", "x", buttons, None).kind == Kind.TEXT  # no such
