@@ -501,7 +501,8 @@ async def test_body_is_measured_in_utf16_units(fake, tmp_path) -> None:
         await ahmad.next_reply()
         await ahmad.send("🚨" * 1800)  # 1,800 characters, 3,600 UTF-16 units
         refused = await ahmad.next_reply()
-        assert "terlalu panjang (3600 huruf; maksimal 3500)" in refused["text"], refused["text"]
+        assert "terlalu panjang sekitar 100 karakter (emoji dihitung dua); maksimal 3.500" \
+            in refused["text"], refused["text"]
         assert "Tulis isi pengumuman" in (await ahmad.next_reply())["text"]
         await ahmad.send("Air PAM mati besok pagi.")
         assert "Siapa penerimanya" in (await ahmad.next_reply())["text"]

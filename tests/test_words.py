@@ -54,3 +54,19 @@ async def test_only_health_items_not_built_yet_mention_the_ambulance(services: S
     assert "call 119" in gita.text and "When to Go to the Puskesmas or ER" in gita.labels
     await gita.send("/hoax")
     assert "not available yet" in gita.text and "119" not in gita.text
+
+
+async def test_a_long_notice_is_told_by_how_much_in_characters(services: Services) -> None:
+    ahmad = await _coordinator(services, "ahmad")
+    await ahmad.send("/siaran")
+    await ahmad.press("Buat pengumuman")
+    await ahmad.send("a" * 3502)  # the console counts characters: no note about emoji
+    assert "terlalu panjang sekitar 2 karakter; maksimal 3.500 karakter" in ahmad.texts[0]
+    assert "Tulis isi pengumuman" in ahmad.texts[1]
+    await ahmad.send("/pengaturan")
+    await ahmad.press("Bahasa")
+    await ahmad.press("English")
+    await ahmad.send("/broadcast")
+    await ahmad.press("New notice")
+    await ahmad.send("a" * 3501)
+    assert "too long by about 1 character; at most 3,500" in ahmad.texts[0]

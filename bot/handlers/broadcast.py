@@ -25,6 +25,7 @@ again, with an audit row, when the notice is submitted, so a forged button canno
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
@@ -353,6 +354,14 @@ def _media_ok(ctx: Context) -> bool:
                                             or event.media_name.lower().endswith(".pdf"))))
 
 
+async def _too_long(ctx: Context, body: str, limit: int, length: Callable[[str], int]
+                    ) -> list[Reply]:
+    """By how much a body is too long, in the units the channel counts (which people read as
+    characters, except that an emoji and some other signs count double on Telegram)."""
+    return await FLOW.again(ctx, "broadcast.too_long", limit=limit, over=length(body) - limit,
+                            double=length(body) != len(body))
+
+
 async def on_body(ctx: Context) -> list[Reply]:
     """Take the notice's text, or a photo / PDF with its caption."""
     event, data = ctx.event, ctx.conv.data
@@ -361,8 +370,7 @@ async def on_body(ctx: Context) -> list[Reply]:
     if event.kind == Kind.TEXT:
         body = event.text.strip()
         if length(body) > text_limit:
-            return await FLOW.again(ctx, "broadcast.too_long", limit=text_limit,
-                                    length=length(body))
+            return await _too_long(ctx, body, text_limit, length)
         data.update(body=body, media_kind=None, media_ref=None, media_name=None)
         return await _after_body(ctx)
     if not _media_ok(ctx):
@@ -371,8 +379,7 @@ async def on_body(ctx: Context) -> list[Reply]:
     if not caption:
         return await FLOW.again(ctx, "broadcast.need_caption")
     if length(caption) > caption_limit:
-        return await FLOW.again(ctx, "broadcast.too_long", limit=caption_limit,
-                                length=length(caption))
+        return await _too_long(ctx, caption, caption_limit, length)
     data.update(body=caption, media_kind=event.media_type, media_ref=event.media_ref,
                 media_name=event.media_name or None)
     return await _after_body(ctx)
