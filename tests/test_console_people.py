@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import sys
+from pathlib import Path
 
+from bot.app import open_services
 from bot.broadcasting.notices import notify
 from bot.broadcasting.outbox import Sender
 from bot.channels.console import ConsoleChannel, ConsoleOutbox, parse_line
@@ -15,6 +18,7 @@ from bot.core import Core
 from bot.events import Kind, button, say
 from bot.render import Renderer
 from db.repositories.roles import Grant
+from tests.conftest import ROOT, make_settings
 
 REGISTER = ["/start", "#1", "#1", "#1", "#2", "#3"]  # Bahasa Indonesia, agree, RT 03 / RW 02
 
@@ -157,3 +161,60 @@ def test_parse_line_presses_only_with_the_marker() -> None:
     typed = parse_line("2", "console:x", "x", buttons, None)
     assert typed.kind == Kind.TEXT and typed.text == "2"
     assert parse_line("#3", "console:x", "x", buttons, None).kind == Kind.TEXT  # no such
+
+
+async def _console_process(env: dict[str, str], user: str, waits_for: str) -> str:
+    """``python -m bot console --user <user>`` until ``waits_for`` is on its screen; its
+    whole screen."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "console", "--user", user, cwd=ROOT, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    assert proc.stdin is not None and proc.stdout is not None
+    screen = b""
+    try:
+        async with asyncio.timeout(30):
+            while waits_for.encode() not in screen:
+                chunk = await proc.stdout.read(4096)
+                assert chunk, screen.decode()
+                screen += chunk
+            await asyncio.sleep(0.3)  # anything else for anyone would have come by now
+            proc.stdin.write(b"/quit\n")
+            rest, _ = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0
+    return (screen + rest).decode()
+
+
+async def test_two_console_processes_on_one_database_and_logs_in_a_file(
+        tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with open_services(settings) as services:
+        for user in ("ani", "budi"):
+            async with Phone(services, user) as phone:
+                await phone.type(*REGISTER)
+        now = services.clock.now()
+
+        async def queue(tx):  # type: ignore[no-untyped-def]
+            await notify(tx, "console:ani", say("raw", value="Untuk Ani: air mati."), now)
+            await notify(tx, "console:budi", say("raw", [[button("common.menu", "menu")]],
+                                                 value="Untuk Budi: rapat."), now)
+            await notify(tx, "console:budi", say("raw", value="Untuk Budi: kedua."), now)
+            # one left "sending" by a console that died: logged when it is sent again
+            await tx.outbox.claim("console", "console-gone", now, 1, False, ["ani"])
+        await services.store.write(queue)
+    env = {"SIAGA_DB": str(settings.db_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml"),
+           "SIAGA_AREAS_FILE": str(ROOT / "config" / "areas.demo.toml")}
+    ani, budi = await asyncio.gather(_console_process(env, "ani", "Untuk Ani: air mati."),
+                                     _console_process(env, "budi", "Untuk Budi: kedua."))
+    assert "Untuk Budi" not in ani and "Untuk Ani" not in budi
+    assert incoming_for(ani) == {"console:ani"} and incoming_for(budi) == {"console:budi"}
+    assert re.search(r"Untuk Budi: rapat\.\n\[#\d+\] 🏠 Menu utama", budi)
+    log = tmp_path / "console.log"
+    assert f"Log: {log}" in ani
+    assert "INFO" not in ani + budi  # the log lines are in the file, not in the chat
+    assert "messages were in flight at the last stop" in log.read_text()
