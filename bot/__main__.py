@@ -83,7 +83,9 @@ async def _run(settings: Settings) -> int:
             channels = live_channels(services, intake)
             if not channels:
                 print(NO_CHANNEL, file=sys.stderr)
-                return await _console(services, core, "demo")
+                log_file = console_log_file(settings)
+                _log_to_file(log_file)  # from now on: the chat is the terminal
+                return await _console(services, core, "demo", str(log_file))
             loop = asyncio.get_running_loop()
             main = asyncio.current_task()
             stopping = False

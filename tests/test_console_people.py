@@ -218,3 +218,22 @@ async def test_two_console_processes_on_one_database_and_logs_in_a_file(
     assert f"Log: {log}" in ani
     assert "INFO" not in ani + budi  # the log lines are in the file, not in the chat
     assert "messages were in flight at the last stop" in log.read_text()
+
+
+async def test_a_message_arriving_at_the_prompt_is_printed_with_a_new_prompt(
+        services: Services) -> None:
+    async with Phone(services, "ani") as ani:
+        await ani.type(*REGISTER)  # the menu: buttons #1 to #8
+        ani.console.at_prompt = True  # waiting for a line, as in ``run``
+        ani.out.write("\n> ")
+        await services.store.write(lambda tx: notify(
+            tx, "console:ani", say("raw", [[button("common.menu", "menu")]],
+                                   value="Untuk Ani."), services.clock.now()))
+        await ani.shows("Untuk Ani.")
+        await asyncio.sleep(0.05)
+        assert ani.text.endswith("\n> \n\n📩 Pesan masuk untuk console:ani:\nUntuk Ani.\n"
+                                 "[#9] 🏠 Menu utama\n\n> ")
+        ani.console.at_prompt = False
+        pressed = len(ani.text)
+        await ani.type("#9")  # pressed: the menu again
+        assert ani.text[pressed:].startswith("\nMenu utama — RT 03 / RW 02, Cimuncang")

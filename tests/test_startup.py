@@ -124,4 +124,4 @@ async def test_run_without_a_channel_starts_the_console_on_the_demo_data(tmp_pat
     out, err = await asyncio.wait_for(proc.communicate(b"/quit\n"), 60)
     assert proc.returncode == 0
     assert NO_CHANNEL in err.decode()
-    assert "Siaga Warga — console (console:demo)" in out.decode()
+    assert "console:demo" in out.decode() and "[#1]" in out.decode()  # banner, buttons
