@@ -1,4 +1,7 @@
-"""The settings page, shown by Settings and again after onboarding's "change RT" steps."""
+"""The settings page, shown by Settings and again after onboarding's "change RT" steps.
+
+After a change, the page is the same whole page (language, RT, regular notices) under one
+line saying what changed, so no line goes missing from one screen to the next."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ class Setting(Callback, prefix="set"):
 
 
 def settings_replies(ctx: Context, key: str = "settings.title") -> list[Reply]:
+    """The settings page; any other ``key`` is a line said above it (e.g. what changed)."""
     p = ctx.person
     rows = [
         [button("settings.language", Setting("lang").pack())],
@@ -26,5 +30,7 @@ def settings_replies(ctx: Context, key: str = "settings.title") -> list[Reply]:
         [button("settings.erase", Setting("erase").pack())],
         menu_row(),
     ]
-    return [say(key, rows, area=person_area(ctx), notices=p.notices_regular,
-                language=t(f"lang.{ctx.lang}"))]
+    area = person_area(ctx)
+    note = t(key, area=area) if key != "settings.title" else None
+    return [say("settings.title", rows, area=area, notices=p.notices_regular,
+                language=t(f"lang.{ctx.lang}"), note=note)]

@@ -70,3 +70,24 @@ async def test_a_long_notice_is_told_by_how_much_in_characters(services: Service
     await ahmad.press("New notice")
     await ahmad.send("a" * 3501)
     assert "too long by about 1 character; at most 3,500" in ahmad.texts[0]
+
+
+async def test_the_settings_page_is_whole_after_every_change(services: Services) -> None:
+    gita = Chat(services, "gita")
+    await gita.register()
+    await gita.send("/pengaturan")
+    page = gita.text
+    assert "• Bahasa: Bahasa Indonesia" in page and "• RT: RT 03" in page
+    await gita.press("Bahasa")
+    await gita.press("English")
+    assert gita.text.startswith("✅ Language changed to English.")
+    for line in ("• Language: English", "• RT: RT 03", "• Regular notices: on"):
+        assert line in gita.text, gita.text
+    await gita.press("Turn regular notices off")
+    assert gita.text.startswith("🔕 Regular notices are off.")
+    assert "• Language: English" in gita.text and "• Regular notices: off" in gita.text
+    await gita.press("Bahasa")
+    await gita.press("Bahasa Indonesia")
+    assert gita.text.startswith("✅ Bahasa sudah diganti menjadi Bahasa Indonesia.")
+    assert "• Bahasa: Bahasa Indonesia" in gita.text and "• Pengumuman biasa: nonaktif" \
+        in gita.text
