@@ -67,3 +67,24 @@ async def test_typed_text_after_the_moderator_moved_on_gets_the_menu(
     clock.advance(minutes=1)
     await sari.send("halo")
     assert "✅ Setujui" not in sari.labels
+
+
+async def test_reject_from_the_repeated_question_asks_the_reason(
+        services: Services, clock: FakeClock) -> None:
+    ahmad, sari = Chat(services, "ahmad"), Chat(services, "sari")
+    await ahmad.register()
+    await sari.register()
+    await _grant(services, ahmad, "coordinator", RT03)
+    await _grant(services, sari, "moderator")
+    clock.advance(minutes=5)
+    await _submit(ahmad, "Iuran sampah naik.")
+    clock.advance(minutes=1)
+    await sari.send("tolak saja")
+    (notice,) = await NoticesRepo(services.store.db.conn).awaiting_approval()
+    await sari.press("Tolak")
+    assert "Tulis alasan penolakan" in sari.text
+    await sari.send("Belum dibahas di rapat RT.")
+    assert "ditolak" in sari.text
+    rejected = await NoticesRepo(services.store.db.conn).get(notice.id or 0)
+    assert rejected is not None and rejected.status == "rejected"
+    assert rejected.reason == "Belum dibahas di rapat RT."
