@@ -215,7 +215,7 @@ async def test_two_console_processes_on_one_database_and_logs_in_a_file(
     assert incoming_for(ani) == {"console:ani"} and incoming_for(budi) == {"console:budi"}
     assert re.search(r"Untuk Budi: rapat\.\n\[#\d+\] 🏠 Menu utama", budi)
     log = tmp_path / "console.log"
-    assert f"Log: {log}" in ani
+    assert f"/quit keluar.\nLog: {log}\n" in ani
     assert "INFO" not in ani + budi  # the log lines are in the file, not in the chat
     assert "messages were in flight at the last stop" in log.read_text()
 
