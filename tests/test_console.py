@@ -93,7 +93,8 @@ async def test_console_coordinator_reaches_every_button_of_a_list(services: Serv
     # /broadcast, New notice, body, All residents, Regular, At a date and time, a time,
     # Submit; then My notices: the notice's own Cancel button is [#1], before the footer's
     out = await chat(services, ["/broadcast", "#1", "Clean-up on Sunday.", "#1", "#1", "#2",
-                                "tomorrow 07:00", "#1", "/broadcast", "#2", "#1", "#1"], user="tom")
+                                "tomorrow 07:00", "#1", "/broadcast", "#2", "#1", "#1"],
+                     user="tom")
     assert "Who should receive it?" in out
     assert "[#1] 📨 Submit for approval" in out
     assert "[#2] ✏️ New notice" in out  # the footer's buttons are numbered after it
