@@ -27,7 +27,7 @@ from bot.core import Core
 from bot.intake import Intake
 from bot.render import Renderer
 from bot.roles import revoke_role
-from db.database import Database
+from db.database import Database, private_file
 from db.migrate import migrate
 from db.repositories.roles import Grant
 
@@ -75,6 +75,10 @@ def live_channels(services: Services, intake: Intake) -> list[LiveChannel]:
 
 
 async def _run(settings: Settings) -> int:
+    log_file = None
+    if not settings.telegram.enabled:  # the console will be the terminal: logs to a file
+        log_file = console_log_file(settings)
+        _log_to_file(log_file)
     async with open_services(settings) as services:
         core = Core(services)
         housekeeping = asyncio.create_task(maintenance_loop(services))
@@ -83,8 +87,9 @@ async def _run(settings: Settings) -> int:
             channels = live_channels(services, intake)
             if not channels:
                 print(NO_CHANNEL, file=sys.stderr)
-                log_file = console_log_file(settings)
-                _log_to_file(log_file)  # from now on: the chat is the terminal
+                if log_file is None:
+                    log_file = console_log_file(settings)
+                    _log_to_file(log_file)  # from now on: the chat is the terminal
                 return await _console(services, core, "demo", str(log_file))
             loop = asyncio.get_running_loop()
             main = asyncio.current_task()
@@ -129,8 +134,9 @@ def console_log_file(settings: Settings) -> Path:
 
 
 def _log_to_file(path: Path) -> None:
-    """Send every log line to ``path`` instead of the terminal (the console's chat)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Send every log line to ``path`` instead of the terminal (the console's chat); the
+    file is private (0600, in a directory created 0700), like the database beside it."""
+    private_file(path)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

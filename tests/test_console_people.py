@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -218,6 +219,20 @@ async def test_two_console_processes_on_one_database_and_logs_in_a_file(
     assert f"/quit keluar.\nLog: {log}\n" in ani
     assert "INFO" not in ani + budi  # the log lines are in the file, not in the chat
     assert "messages were in flight at the last stop" in log.read_text()
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600  # private, like the database
+
+
+async def test_a_first_console_start_creates_private_files(tmp_path: Path) -> None:
+    """The console's log file comes first, but the new var/ is still 0700 and all in it 0600."""
+    var = tmp_path / "var"
+    env = {"SIAGA_DB": str(var / "siaga.db"), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "SIAGA_CONFIG": str(ROOT / "config" / "settings.example.toml"),
+           "SIAGA_AREAS_FILE": str(ROOT / "config" / "areas.demo.toml")}
+    await _console_process(env, "ani", "Bahasa Indonesia")
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in var.iterdir()
+            if not p.name.endswith("-shm") and not p.name.endswith("-wal")} == {
+        "console.log": 0o600, "siaga.db": 0o600, "siaga.key": 0o600}
 
 
 async def test_a_message_arriving_at_the_prompt_is_printed_with_a_new_prompt(
