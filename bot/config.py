@@ -80,6 +80,10 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _spo2(value: int) -> str | None:
+    return None if 80 <= value <= 99 else "must be a percentage between 80 and 99"
+
+
 FIELDS: tuple[Field, ...] = (
     Field("telegram.bot_token", "TELEGRAM_BOT_TOKEN", "str", None, secret=True, check=_token),
     Field("telegram.base_url", "TELEGRAM_BASE_URL", "url", "https://api.telegram.org/bot"),
@@ -107,6 +111,9 @@ FIELDS: tuple[Field, ...] = (
     Field("contacts.emergency", "SIAGA_CONTACT_EMERGENCY", "str", "112"),
     Field("contacts.emergency_note", "SIAGA_CONTACT_EMERGENCY_NOTE", "str", ""),
     Field("contacts.health_info", "SIAGA_CONTACT_HEALTH_INFO", "str", "1500-567"),
+    # oxygen saturation (%) below which the health pages send people to the IGD; national
+    # sources differ (95/94/93/90): the deployment's clinician chooses. 94: Menkes, Aug 2021
+    Field("health.spo2_limit", "SIAGA_SPO2_LIMIT", "int", 94, check=_spo2),
     Field("broadcast.requires_approval", "SIAGA_BROADCAST_REQUIRES_APPROVAL", "bool", True),
     Field("broadcast.urgent_skips_approval", "SIAGA_BROADCAST_URGENT_SKIPS_APPROVAL", "bool",
           False),
@@ -158,9 +165,14 @@ class TelegramSettings:
 @dataclass(frozen=True)
 class Contacts:
     ambulance: str
-    emergency: str
+    emergency: str  # "" where the deployment's area has no single emergency number (112)
     emergency_note: str
     health_info: str
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    spo2_limit: int = 94  # SpO2 below this (%) is a danger sign: IGD or the ambulance
 
 
 @dataclass(frozen=True)
@@ -206,6 +218,7 @@ class Settings:
     inbox_retention_days: int
     unconsented_retention_days: int
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -368,6 +381,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             emergency_note=values["contacts.emergency_note"],
             health_info=values["contacts.health_info"],
         ),
+        health=HealthSettings(spo2_limit=values["health.spo2_limit"]),
         inbox_retention_days=values["privacy.inbox_retention_days"],
         unconsented_retention_days=values["privacy.unconsented_retention_days"],
         broadcast=BroadcastSettings(

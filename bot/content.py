@@ -2,21 +2,41 @@
 
 Each language has a folder ``bot/content/<lang>/``. A content author adds a topic by adding
 ``topics/<order>-<slug>.md`` with a small front matter; no code changes.
+
+A topic body is a Jinja template (plain text, not escaped; the page template escapes it):
+phone numbers and thresholds come from settings as ``{{ ambulance }}``, ``{{ emergency }}``
+("" where the deployment has no 112), ``{{ health_info }}`` and ``{{ spo2_limit }}``, and a
+shared snippet ``topics/_<name>.md`` (no front matter) is included with
+``{% include "<name>" %}``, e.g. the one list of danger signs, ``_danger-signs.md``.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import Any
 
-from bot.config import SUPPORTED_LANGUAGES
+from jinja2 import DictLoader, Environment, StrictUndefined, TemplateError
+
+from bot.config import SUPPORTED_LANGUAGES, Settings
 
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.S)
 _SLUG = re.compile(r"[a-z0-9-]{1,40}")
+_MAX_BODY = 3500  # characters of a rendered page body (Telegram allows 4096 in all)
+# the values a topic body may use, with stand-ins to check every page when content loads
+_SAMPLE_VALUES = {"ambulance": "119-000-000", "emergency": "112-000-000",
+                  "health_info": "1500-567-000", "spo2_limit": 94}
+
+
+def topic_values(settings: Settings) -> dict[str, Any]:
+    """The settings a topic body may name (see the module docstring)."""
+    c = settings.contacts
+    return {"ambulance": c.ambulance, "emergency": c.emergency, "health_info": c.health_info,
+            "spo2_limit": settings.health.spo2_limit}
 
 
 class ContentError(Exception):
@@ -37,12 +57,24 @@ class Topic:
 class Content:
     messages: dict[str, dict[str, str]]  # lang -> key -> template source
     topics: dict[str, dict[str, Topic]]  # lang -> slug -> topic, in display order
+    snippets: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> name -> text
 
     def topic(self, lang: str, slug: str) -> Topic | None:
         return self.topics.get(lang, {}).get(slug)
 
     def topic_list(self, lang: str) -> list[Topic]:
         return list(self.topics.get(lang, {}).values())
+
+    def topic_body(self, lang: str, topic: Topic, values: dict[str, Any]) -> str:
+        """The topic's body with the settings ``values`` (``topic_values``) filled in."""
+        return _environment(self.snippets.get(lang, {})).from_string(topic.body).render(
+            values).strip()
+
+
+def _environment(snippets: dict[str, str]) -> Environment:
+    return Environment(loader=DictLoader(snippets), undefined=StrictUndefined,
+                       autoescape=False, keep_trailing_newline=True, trim_blocks=True,
+                       lstrip_blocks=True)
 
 
 def _parse_topic(name: str, text: str) -> Topic:
@@ -67,12 +99,25 @@ def _parse_topic(name: str, text: str) -> Topic:
     except ValueError as exc:
         raise ContentError(f"{name}: {exc}") from None
     body = match.group(2).strip()
-    if len(body) > 3500:
-        raise ContentError(f"{name}: body is {len(body)} characters; keep it under 3500")
     return Topic(meta["slug"], meta["title"], order, updated, meta.get("sources", ""), body)
 
 
-def _load_language(folder: Traversable, lang: str) -> tuple[dict[str, str], dict[str, Topic]]:
+def _check_bodies(lang: str, topics: list[Topic], snippets: dict[str, str]) -> None:
+    """Render every page with stand-in values: a typo or an unknown name fails at startup."""
+    env = _environment(snippets)
+    for tp in topics:
+        try:
+            body = env.from_string(tp.body).render(_SAMPLE_VALUES)
+        except TemplateError as exc:
+            raise ContentError(f"{lang}/topics/{tp.slug}: {exc}") from None
+        if len(body) > _MAX_BODY:
+            raise ContentError(f"{lang}/topics/{tp.slug}: body is {len(body)} characters; "
+                               f"keep it under {_MAX_BODY}")
+
+
+def _load_language(
+    folder: Traversable, lang: str,
+) -> tuple[dict[str, str], dict[str, Topic], dict[str, str]]:
     messages_file = folder / "messages.toml"
     try:
         messages = tomllib.loads(messages_file.read_text(encoding="utf-8"))
@@ -80,10 +125,14 @@ def _load_language(folder: Traversable, lang: str) -> tuple[dict[str, str], dict
         raise ContentError(f"{lang}/messages.toml: {exc}") from None
     flat = {k: str(v) for k, v in _flatten(messages).items()}
     topics: list[Topic] = []
+    snippets: dict[str, str] = {}
     topic_dir = folder / "topics"
     if topic_dir.is_dir():
         for entry in topic_dir.iterdir():
-            if entry.name.endswith(".md"):
+            if entry.name.startswith("_") and entry.name.endswith(".md"):
+                text = entry.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
+                snippets[entry.name[1:-3]] = text + "\n"  # a blank line after it stays
+            elif entry.name.endswith(".md"):
                 topics.append(_parse_topic(f"{lang}/topics/{entry.name}",
                                            entry.read_text(encoding="utf-8")))
     topics.sort(key=lambda tp: (tp.order, tp.slug))
@@ -92,7 +141,8 @@ def _load_language(folder: Traversable, lang: str) -> tuple[dict[str, str], dict
         if tp.slug in by_slug:
             raise ContentError(f"{lang}/topics: slug {tp.slug!r} is used twice")
         by_slug[tp.slug] = tp
-    return flat, by_slug
+    _check_bodies(lang, topics, snippets)
+    return flat, by_slug, snippets
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, object]:
@@ -111,6 +161,7 @@ def load_content(root: Traversable | None = None) -> Content:
     root = root or resources.files("bot").joinpath("content")
     messages: dict[str, dict[str, str]] = {}
     topics: dict[str, dict[str, Topic]] = {}
+    snippets: dict[str, dict[str, str]] = {}
     for lang in SUPPORTED_LANGUAGES:
-        messages[lang], topics[lang] = _load_language(root / lang, lang)
-    return Content(messages, topics)
+        messages[lang], topics[lang], snippets[lang] = _load_language(root / lang, lang)
+    return Content(messages, topics, snippets)

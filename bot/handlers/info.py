@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.callbacks import Callback
+from bot.content import topic_values
 from bot.context import Context
 from bot.events import Reply, button, raw_button, say
 from bot.feature import Command, Feature, MenuItem, On
@@ -38,7 +39,9 @@ async def page(ctx: Context, data: Topic) -> list[Reply] | None:
     if topic is None:
         return None
     rows = [[button("common.back", Topics().pack()), button("common.menu", ShowMenu().pack())]]
-    return [say("info.page", rows, title=topic.title, body=topic.body,
+    services = ctx.services
+    body = services.content.topic_body(ctx.lang, topic, topic_values(services.settings))
+    return [say("info.page", rows, title=topic.title, body=body,
                 updated=topic.updated.isoformat(), sources=topic.sources)]
 
 
