@@ -20,7 +20,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from jinja2 import DictLoader, Environment, StrictUndefined, TemplateError
+from jinja2 import DictLoader, Environment, StrictUndefined, Template, TemplateError
 
 from bot.config import SUPPORTED_LANGUAGES, Settings
 
@@ -65,10 +65,16 @@ class Content:
     def topic_list(self, lang: str) -> list[Topic]:
         return list(self.topics.get(lang, {}).values())
 
+    _templates: dict[tuple[str, str], Template] = field(
+        default_factory=dict, compare=False, repr=False)
+
     def topic_body(self, lang: str, topic: Topic, values: dict[str, Any]) -> str:
         """The topic's body with the settings ``values`` (``topic_values``) filled in."""
-        return _environment(self.snippets.get(lang, {})).from_string(topic.body).render(
-            values).strip()
+        template = self._templates.get((lang, topic.slug))
+        if template is None:
+            template = _environment(self.snippets.get(lang, {})).from_string(topic.body)
+            self._templates[(lang, topic.slug)] = template
+        return template.render(values).strip()
 
 
 def _environment(snippets: dict[str, str]) -> Environment:

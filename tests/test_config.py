@@ -112,3 +112,17 @@ def test_cli_stops_with_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["Configuration error: SIAGA_HTTP_PORT: must be a whole number (got 'nope')"]
+
+
+def test_no_single_emergency_number_and_the_spo2_limit_in_the_file(tmp_path: Path) -> None:
+    example = (ROOT / "config" / "settings.example.toml").read_text(encoding="utf-8")
+    assert 'emergency = "112"' in example and "spo2_limit = 94" in example
+    path = tmp_path / "settings.toml"
+    path.write_text(example.replace('emergency = "112"', 'emergency = ""')
+                    .replace("spo2_limit = 94", "spo2_limit = 92"), encoding="utf-8")
+    s = make_settings(tmp_path, SIAGA_CONFIG=str(path))
+    assert s.contacts.emergency == "" and s.contacts.ambulance == "119"
+    assert s.health.spo2_limit == 92
+    path.write_text(example.replace("spo2_limit = 94", "spo2_limit = 100"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"health\.spo2_limit"):
+        make_settings(tmp_path, SIAGA_CONFIG=str(path))
