@@ -18,8 +18,8 @@ from tests.chat import Chat
 from tests.conftest import make_settings
 
 AMBULANCE, EMERGENCY, SPO2 = "0254-777-1190", "0254-777-1120", "91"
-DANGER_ACTION = {"id": "segera ke IGD atau telepon {}", "en": "go to the emergency room (IGD) "
-                 "or call {}"}
+DANGER_ACTION = {"id": "Segera ke IGD atau telepon {}.", "en": "Go to the emergency room (IGD) "
+                 "or call {}."}
 HEADING = {"id": "Tanda bahaya", "en": "Danger signs"}
 
 
