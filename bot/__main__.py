@@ -208,10 +208,21 @@ async def admin(services: Services, args: argparse.Namespace) -> int:
         if not await services.authz.authorize(actor, Action.ROLES_MANAGE, detail="list"):
             print("error: not permitted", file=sys.stderr)
             return 2
+        people = services.store.reads.people
         for g in await repo.all():
             area = f" {g.area_code}" if g.area_code else ""
+            person = await people.get(g.identity)
+            if person is None:
+                waiting = await people.waiting_for(g.identity)
+                state = "  [not reachable yet: has not started the bot" + (
+                    f"; {waiting} waiting message{'s' if waiting != 1 else ''}]"
+                    if waiting else "]")
+            elif not person.active:
+                state = "  [not reachable: blocked the bot]"
+            else:
+                state = ""
             print(f"{g.identity}  {g.role}{area}  (by {g.granted_by}, "
-                  f"{g.granted_at:%Y-%m-%d %H:%M} UTC)")
+                  f"{g.granted_at:%Y-%m-%d %H:%M} UTC){state}")
         return 0
     problem = _check_grant(args.role, args.identity, args.area, services.areas)
     if problem:

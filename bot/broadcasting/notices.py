@@ -90,13 +90,27 @@ async def record(tx: Tx, actor: str, action: str, notice: Notice,
 # --- messages to people by identity ----------------------------------------------------------
 
 
+LANGUAGES = ("id", "en")  # the languages of bot/content: a waiting message is kept in each
+
+
 async def notify(tx: Tx, identity: str,
                  reply: Reply | Callable[[str], Reply | list[Reply]], now: datetime,
-                 kind: str = "text", ref_id: int | None = None) -> bool:
+                 kind: str = "text", ref_id: int | None = None,
+                 languages: tuple[str, ...] = LANGUAGES) -> bool:
     """Queue ``reply`` to a person; a callable gets their language and may return several
-    replies. False if the person is not known or cannot be reached."""
+    replies. False if the person cannot be reached now: someone who has not started the bot
+    yet gets it when they do (kept in each of ``languages``, the first for a person who has
+    not chosen one), someone who blocked the bot does not."""
     person = await tx.people.get(identity)
-    if person is None or not person.active:
+    if person is None:
+        payloads = {}
+        for lang in languages:
+            built = reply(lang) if callable(reply) else reply
+            payloads[lang] = [reply_to_json(one)
+                              for one in (built if isinstance(built, list) else [built])]
+        await tx.people.wait(identity, payloads, now, kind, ref_id)
+        return False
+    if not person.active:
         return False
     lang = person.language or "id"
     built = reply(lang) if callable(reply) else reply
@@ -105,6 +119,24 @@ async def notify(tx: Tx, identity: str,
             channel=person.channel, address=person.address, person_id=person.id, lang=lang,
             kind=kind, ref_id=ref_id, payload=reply_to_json(one), priority=SYSTEM, now=now)
     return True
+
+
+async def notify_role(services: Services, tx: Tx, holders: list[str],
+                      reply: Callable[[str, str | None], Reply | list[Reply]], now: datetime,
+                      kind: str = "text", ref_id: int | None = None) -> list[str]:
+    """Alert everyone in ``holders`` (a role's holders): ``reply`` gets the language and the
+    channel (None for someone who has not started the bot). Those who have not started the
+    bot get it when they do. Returns who could be reached now."""
+    default = services.settings.default_language
+    languages = (default, *(lang for lang in LANGUAGES if lang != default))
+    reached: list[str] = []
+    for identity in holders:
+        person = await tx.people.get(identity)
+        channel = person.channel if person else None
+        if await notify(tx, identity, lambda lang, channel=channel: reply(lang, channel),
+                        now, kind, ref_id, languages):
+            reached.append(identity)
+    return reached
 
 
 async def moderators(tx: Tx) -> list[str]:
@@ -227,15 +259,20 @@ def _cut(text: str, room: int, length: Callable[[str], int]) -> str:
 
 
 async def request_review(services: Services, tx: Tx, notice: Notice, key: str,
-                         now: datetime) -> None:
+                         now: datetime) -> list[str]:
     """Ask every moderator to approve (``broadcast.review``) or review afterwards
-    (``broadcast.review_after``) a notice, each in their language and channel's limits."""
+    (``broadcast.review_after``) a notice, each in their language and channel's limits; a
+    moderator who has not started the bot gets it when they do. When there are moderators
+    but none of them other than the author (who may not decide their own notice) can be
+    reached now, the author is told so. Returns who was reached now."""
     reach = await reach_of(services, tx, notice)
-    for moderator in await moderators(tx):
-        person = await tx.people.get(moderator)
-        channel = person.channel if person else None
-        await notify(tx, moderator, lambda lang, channel=channel: review_replies(
-            services, notice, reach, key, lang, channel), now)
+    holders = await moderators(tx)
+    reached = await notify_role(services, tx, holders, lambda lang, channel: review_replies(
+        services, notice, reach, key, lang, channel), now)
+    if holders and not [who for who in reached if who != notice.author]:
+        await notify(tx, notice.author, say("broadcast.no_reviewer_reachable", id=notice.id,
+                                            after=key == "broadcast.review_after"), now)
+    return reached
 
 
 def when_text(services: Services, notice: Notice, lang: str) -> Text:

@@ -113,6 +113,7 @@ class PeopleRepo:
             ) as cur:
                 row = await cur.fetchone()
             person.id = row[0]
+            await self._deliver_waiting(person, now)
         else:
             await self.conn.execute(
                 "UPDATE person SET channel = ?, address = ?, language = ?, consent_version = ?, "
@@ -146,9 +147,53 @@ class PeopleRepo:
             row = await cur.fetchone()
         if row is None:
             return False
+        await self.conn.execute("DELETE FROM waiting_message WHERE identity = ?", (identity,))
         await self.conn.execute("DELETE FROM conversation WHERE person_id = ?", (row[0],))
         await self.conn.execute("DELETE FROM person WHERE id = ?", (row[0],))
         return True
+
+    # --- messages waiting for someone who has not started the bot yet ----------------------
+
+    async def wait(self, identity: str, payloads: dict[str, list[dict[str, Any]]], now: datetime,
+                   kind: str = "text", ref_id: int | None = None) -> None:
+        """Keep messages (each language's replies) for ``identity`` until they first write."""
+        await self.conn.execute(
+            "INSERT INTO waiting_message (identity, kind, ref_id, payloads, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (identity, kind, ref_id, json.dumps(payloads, ensure_ascii=False), now.isoformat()))
+
+    async def waiting_for(self, identity: str) -> int:
+        """How many messages wait for ``identity``."""
+        async with self.conn.execute(
+            "SELECT COUNT(*) FROM waiting_message WHERE identity = ?", (identity,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0])
+
+    async def _deliver_waiting(self, person: Person, now: datetime) -> None:
+        """A person record was just made: queue what waited for them, in their language (or
+        the first language kept), and forget it. Any new record goes through here, so no
+        caller can forget it."""
+        from db.repositories.outbox import SYSTEM, OutboxRepo
+
+        async with self.conn.execute(
+            "SELECT kind, ref_id, payloads FROM waiting_message WHERE identity = ? ORDER BY id",
+            (person.identity,),
+        ) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return
+        outbox = OutboxRepo(self.conn)
+        for row in rows:
+            payloads: dict[str, list[dict[str, Any]]] = json.loads(row["payloads"])
+            lang = person.language if person.language in payloads else next(iter(payloads))
+            for payload in payloads[lang]:
+                await outbox.enqueue(
+                    channel=person.channel, address=person.address, person_id=person.id,
+                    lang=lang, kind=row["kind"], ref_id=row["ref_id"], payload=payload,
+                    priority=SYSTEM, now=now)
+        await self.conn.execute("DELETE FROM waiting_message WHERE identity = ?",
+                                (person.identity,))
 
     async def unconsented(self, seen_before: datetime) -> list[Person]:
         """People who never agreed and have not written since ``seen_before``."""
