@@ -11,6 +11,12 @@ from bot.config import ConfigError
 from bot.events import Text, t
 
 _INVITE = re.compile(r"[A-Za-z0-9_-]{4,64}")
+# contact roles the bot can name in every language; any other role is shown as written
+_ROLE_KEYS = {"puskesmas": "area.role_puskesmas", "rumah sakit": "area.role_hospital",
+              "rsud": "area.role_hospital", "kelurahan": "area.role_kelurahan",
+              "kantor kelurahan": "area.role_kelurahan", "desa": "area.role_desa",
+              "kantor desa": "area.role_desa"}
+_ROLE_HEAD = re.compile(r"ketua\s+(rt|rw)\s*(\d{1,3})?", re.I)
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,18 @@ class Contact:
     name: str
     phone: str
     role: str = ""
+
+    def role_label(self) -> Text:
+        """The role in the reader's language for the roles the bot knows ("Rumah sakit",
+        "Ketua RT 01" ...); any other role as the data file writes it."""
+        role = " ".join(self.role.split())
+        key = _ROLE_KEYS.get(role.lower())
+        if key:
+            return t(key)
+        head = _ROLE_HEAD.fullmatch(role)
+        if head:
+            return t(f"area.role_{head[1].lower()}_head", number=head[2] or "")
+        return t("raw", value=self.role)
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,34 @@ async def test_the_settings_page_is_whole_after_every_change(services: Services)
     assert gita.text.startswith("✅ Bahasa sudah diganti menjadi Bahasa Indonesia.")
     assert "• Bahasa: Bahasa Indonesia" in gita.text and "• Pengumuman biasa: nonaktif" \
         in gita.text
+
+
+async def test_emergency_contacts_name_their_roles_in_the_readers_language(
+        services: Services) -> None:
+    """The areas file writes roles in Indonesian; an English reader sees them in English, and a
+    role the bot does not know is shown as the file writes it."""
+    gita = Chat(services, "gita")
+    await gita.register()
+    await gita.send("/darurat")
+    for line in ("• Puskesmas: Puskesmas Serang Kota", "• Rumah sakit: RSUD",
+                 "• Kelurahan: Kantor Kelurahan Cimuncang", "• Ketua RW 02: Bu Neneng",
+                 "• Ketua RT 03: Pak Asep"):
+        assert line in gita.text, gita.text
+    await gita.send("/pengaturan")
+    await gita.press("Bahasa")
+    await gita.press("English")
+    await gita.send("/emergency")
+    for line in ("• Puskesmas: Puskesmas Serang Kota", "• Hospital: RSUD",
+                 "• Village office: Kantor Kelurahan Cimuncang", "• RW head 02: Bu Neneng",
+                 "• RT head 03: Pak Asep"):
+        assert line in gita.text, gita.text
+    assert "Rumah sakit" not in gita.text and "Ketua" not in gita.text
+
+
+def test_a_role_the_bot_does_not_know_is_shown_as_written() -> None:
+    from bot.areas import Contact
+    from bot.events import t
+    assert Contact("Bu Ani", "0812", "Bidan desa").role_label() == t("raw", value="Bidan desa")
+    assert Contact("Pak Ali", "0812", "ketua  rt 7").role_label() == t("area.role_rt_head",
+                                                                      number="7")
+    assert Contact("Bu Ida", "0812", "Rumah Sakit").role_label() == t("area.role_hospital")

@@ -13,11 +13,12 @@ async def show(ctx: Context) -> list[Reply]:
     """List the emergency numbers for the person's area; back to the menu."""
     ctx.conv.clear()
     c = ctx.services.settings.contacts
-    local: list[dict[str, str]] = []
+    local: list[dict[str, object]] = []
     chain = ctx.areas.chain(ctx.person.area_code or "")
     if chain is not None:
         for unit in chain:
-            local += [{"role": x.role, "name": x.name, "phone": x.phone} for x in unit.contacts]
+            local += [{"role": x.role_label(), "name": x.name, "phone": x.phone}
+                      for x in unit.contacts]
     return [main_menu(ctx, "emergency.text", ambulance=c.ambulance, emergency=c.emergency,
                       emergency_note=c.emergency_note, health_info=c.health_info,
                       local=local, registered=chain is not None, demo=ctx.areas.demo)]
