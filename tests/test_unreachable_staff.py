@@ -100,3 +100,28 @@ async def test_author_is_not_warned_when_a_moderator_can_be_reached(fake, tmp_pa
         await _submit(bot, ahmad, "Posyandu hari Sabtu.")
         assert got(fake, 700, NOBODY) == []
         assert len(got(fake, 901, "Pengumuman menunggu persetujuan")) == 1
+
+
+async def test_revoked_moderator_who_starts_later_gets_nothing(fake, tmp_path) -> None:
+    """A review request shows the notice: it is not kept for someone who lost the role."""
+    from bot.roles import revoke_role
+    from db.repositories.roles import Grant
+
+    async with running_bot(fake, tmp_path, **FAST) as bot:
+        svc = bot.services
+        await resident(svc, 700, RT03)
+        await grant(svc, 700, "coordinator", RT03, "Pak Ahmad")
+        await grant(svc, 900, "moderator", "", "Mod Sari")
+        await grant(svc, 901, "moderator", "", "Mod Dodi")  # neither opened the bot
+        await _submit(bot, fake.user(700, first_name="Ahmad"), "Ronda malam mulai Senin.")
+        assert got(fake, 700, NOBODY)
+        await revoke_role(svc, "telegram:900", Grant("moderator"), "cli:test")
+        sari, dodi = fake.user(900, first_name="Sari"), fake.user(901, first_name="Dodi")
+        await sari.send("/start")
+        await dodi.send("/start")
+        assert await reply_with(dodi, "Pengumuman menunggu persetujuan")
+        await bot.settled()
+        await bot.outbox_idle()
+        assert got(fake, 900, "Ronda malam") == [], texts_to(fake, 900)
+        async with svc.store.db.conn.execute("SELECT COUNT(*) FROM waiting_message") as cur:
+            assert (await cur.fetchone())[0] == 0

@@ -140,14 +140,15 @@ class PeopleRepo:
         await self.conn.execute("UPDATE person SET active = 0 WHERE id = ?", (person_id,))
 
     async def erase(self, identity: str) -> bool:
-        """Delete the person and their conversation state; True if there was a record."""
+        """Delete the person, their conversation state and any message waiting for them;
+        True if there was a record."""
+        await self.conn.execute("DELETE FROM waiting_message WHERE identity = ?", (identity,))
         async with self.conn.execute(
             "SELECT id FROM person WHERE identity = ?", (identity,)
         ) as cur:
             row = await cur.fetchone()
         if row is None:
             return False
-        await self.conn.execute("DELETE FROM waiting_message WHERE identity = ?", (identity,))
         await self.conn.execute("DELETE FROM conversation WHERE person_id = ?", (row[0],))
         await self.conn.execute("DELETE FROM person WHERE id = ?", (row[0],))
         return True

@@ -69,11 +69,20 @@ class RolesRepo:
             "DELETE FROM role_grant WHERE identity = ? AND role = ? AND area_code = ?",
             (identity, grant.role, grant.area_code),
         )
+        await self._drop_waiting_if_no_role(identity)
         return cur.rowcount > 0
 
     async def revoke_all(self, identity: str) -> int:
         cur = await self.conn.execute("DELETE FROM role_grant WHERE identity = ?", (identity,))
+        await self._drop_waiting_if_no_role(identity)
         return cur.rowcount
+
+    async def _drop_waiting_if_no_role(self, identity: str) -> None:
+        """Alerts kept for someone who has not started the bot were sent to them for a role:
+        once they hold none, they must not get them (a review request shows the notice)."""
+        await self.conn.execute(
+            "DELETE FROM waiting_message WHERE identity = ? AND NOT EXISTS "
+            "(SELECT 1 FROM role_grant WHERE identity = ?)", (identity, identity))
 
     async def forget(self, identity: str, pseudonym: str) -> int:
         """Erasure: drop the person's grants (and the names they signed with); grants they
