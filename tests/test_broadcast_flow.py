@@ -1130,6 +1130,9 @@ async def test_english_coordinator_broadcasts_in_english(fake, tmp_path) -> None
         summary = await tom.next_reply()
         assert "Reaches: 2 people" in summary["text"]
         assert "A moderator checks the notice" in summary["text"]
+        # the preview says whom it shows: residents who read Indonesian get another heading
+        assert "how residents who chose English will see" in summary["text"]
+        assert 'heading and date in Bahasa Indonesia ("📢 Pengumuman")' in summary["text"]
         await tom.click("📨 Submit for approval")
         assert "Notice submitted" in (await tom.next_reply())["text"]
         await bot.settled()
