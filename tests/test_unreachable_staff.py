@@ -22,7 +22,7 @@ from tests.test_broadcast_flow import (
     texts_to,
 )
 
-NOBODY = "belum dapat diterima moderator mana pun"
+NOBODY = "belum ada moderator yang dapat dihubungi bot"
 
 
 async def _list(bot, capsys) -> str:  # type: ignore[no-untyped-def]
@@ -63,7 +63,7 @@ async def test_moderator_who_starts_the_bot_later_gets_the_review_and_approves(
         # the author is told plainly that no moderator can receive it yet
         told = got(fake, 700, NOBODY)
         assert len(told) == 1, texts_to(fake, 700)
-        assert f"Pengumuman #{nid}" in told[0]["text"]
+        assert f"Pengumuman #{nid} belum dapat diperiksa" in told[0]["text"]
         assert texts_to(fake, 900) == []
         assert "1 waiting message]" in await _list(bot, capsys)
 
@@ -125,3 +125,36 @@ async def test_revoked_moderator_who_starts_later_gets_nothing(fake, tmp_path) -
         assert got(fake, 900, "Ronda malam") == [], texts_to(fake, 900)
         async with svc.store.db.conn.execute("SELECT COUNT(*) FROM waiting_message") as cur:
             assert (await cur.fetchone())[0] == 0
+
+
+async def test_english_author_is_told_in_english_and_list_shows_blocked(
+        fake, tmp_path, capsys) -> None:
+    from bot.broadcasting import notices as notice_svc
+    from db.repositories.notices import Notice
+
+    async with running_bot(fake, tmp_path, **FAST) as bot:
+        svc = bot.services
+        await resident(svc, 700, RT03, language="en")
+        await grant(svc, 700, "coordinator", RT03, "Pak Ahmad")
+        await resident(svc, 901, RT03)
+        await grant(svc, 901, "moderator", "", "Mod Dodi")
+        await svc.store.write(lambda tx: tx.people.set_active("telegram:901", False))
+        assert "telegram:901  moderator  (by cli:test" in await _list(bot, capsys)
+        assert "[not reachable: blocked the bot]" in await _list(bot, capsys)
+
+        now = svc.clock.now()
+        notice = Notice(author="telegram:700", author_lang="en", signature="Pak Ahmad",
+                        segment="all", category="regular", body="Clean-up on Sunday.",
+                        repeat="now", status="pending", created_at=now, updated_at=now,
+                        areas=(RT03,))
+
+        async def submit(tx):  # type: ignore[no-untyped-def]
+            await tx.notices.create(notice)
+            return await notice_svc.request_review(svc, tx, notice, "broadcast.review", now)
+
+        assert await svc.store.write(submit) == []
+        svc.signals.outbox()
+        await bot.outbox_idle()
+        told = got(fake, 700, f"Notice #{notice.id} cannot be checked yet")
+        assert len(told) == 1, texts_to(fake, 700)
+        assert texts_to(fake, 901) == []
