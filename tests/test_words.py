@@ -122,3 +122,56 @@ def test_a_role_the_bot_does_not_know_is_shown_as_written() -> None:
     assert Contact("Pak Ali", "0812", "ketua  rt 7").role_label() == t("area.role_rt_head",
                                                                       number="7")
     assert Contact("Bu Ida", "0812", "Rumah Sakit").role_label() == t("area.role_hospital")
+
+
+async def test_the_moderators_broadcast_page_and_review_read_like_the_authors(
+        services: Services) -> None:
+    """/siaran for a moderator: one heading line, then the count (no blank lines between);
+    the review says "🚨 Mendesak" as the author's summary did; once approved, a weekly notice
+    is listed as "Berulang", not "Terjadwal"."""
+    ahmad = await _coordinator(services, "ahmad")
+    sari = Chat(services, "sari")
+    await sari.register()
+    now = services.clock.now()
+    await services.store.db.write(lambda conn: RolesRepo(conn).grant(
+        sari.identity, Grant("moderator", ""), "cli:test", now, "sari"))
+    await ahmad.send("/siaran")
+    await ahmad.press("Buat pengumuman")
+    await ahmad.send("Ronda malam bergilir.")
+    await ahmad.press("Semua warga")
+    await ahmad.press("Mendesak")
+    await ahmad.press("Berulang")
+    await ahmad.press("Setiap pekan")
+    await ahmad.press("Senin")
+    await ahmad.press("Selesai")
+    await ahmad.send("07.00")
+    await ahmad.press("Tanpa batas")
+    assert "• Jenis: 🚨 Mendesak" in ahmad.text
+    await ahmad.press("Ajukan untuk disetujui")
+    await sari.send("/siaran")
+    assert sari.texts[0] == "📢 Siaran pengumuman\nMenunggu persetujuan: 1"
+    await sari.press("Perlu ditinjau")
+    assert "• Jenis: 🚨 Mendesak" in sari.text, sari.text
+    await sari.press("Setujui")
+    assert "disetujui" in sari.text
+    await ahmad.send("/siaran")
+    assert ahmad.texts[0].startswith("📢 Siaran pengumuman\nKirim pengumuman ke warga")
+    await ahmad.press("Pengumuman saya")
+    assert "· Berulang" in ahmad.texts[0] and "Terjadwal" not in ahmad.text, ahmad.text
+    await ahmad.send("/pengaturan")
+    await ahmad.press("Bahasa")
+    await ahmad.press("English")
+    await ahmad.send("/broadcast")
+    await ahmad.press("My notices")
+    assert "· Repeating" in ahmad.texts[0], ahmad.text
+    await sari.send("/pengaturan")
+    await sari.press("Bahasa")
+    await sari.press("English")
+    await sari.send("/broadcast")
+    assert sari.texts[0] == "📢 Broadcast notices\nWaiting for approval: 0"
+    await services.store.db.write(lambda conn: RolesRepo(conn).grant(
+        ahmad.identity, Grant("moderator", ""), "cli:test", now, "ahmad"))
+    await ahmad.send("/broadcast")
+    assert ahmad.texts[0] == ("📢 Broadcast notices\nSend a notice to the residents of your RT/RW:"
+                              " now, at a set time, or on a schedule. A moderator checks each"
+                              " notice before it goes out.\n\nWaiting for approval: 0")

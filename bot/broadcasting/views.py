@@ -70,9 +70,12 @@ def short(text: str, limit: int = 80) -> str:
 
 
 def status_text(notice: Notice, listed: bool = False) -> Text:
-    """The notice's state; a finished notice still ``listed`` is one whose messages go out."""
+    """The notice's state; a finished notice still ``listed`` is one whose messages go out;
+    a live notice that repeats (daily, weekly, monthly) is "repeating", not "scheduled"."""
     if listed and notice.status == "done":
         return t("broadcast.status_sending")
+    if notice.status == "active" and notice.recurring:
+        return t("broadcast.status_recurring")
     return t(f"broadcast.status_{notice.status}")
 
 
