@@ -615,7 +615,7 @@ async def test_urgent_from_rt_coordinator_still_needs_approval(fake, tmp_path) -
         for uid in (701, 702):
             assert got(fake, uid, "Kebakaran") == []
         review = await reply_with(sari, "Pengumuman menunggu persetujuan")
-        assert "Jenis: Mendesak" in review["text"]
+        assert "Jenis: 🚨 Mendesak" in review["text"]
         (notice,) = await NoticesRepo(bot.services.store.db.conn).open_by("telegram:700")
         assert notice.status == "pending" and not notice.needs_review
 
@@ -782,7 +782,7 @@ async def test_pause_resume_and_cancel_from_my_notices(fake, tmp_path, clock) ->
         assert "📋 Pengumuman saya (2)" in ahmad.buttons(home)
         await ahmad.click("📋 Pengumuman saya (2)")
         first, second, footer = [await ahmad.next_reply() for _ in range(3)]
-        assert f"#{weekly.id} · Terjadwal" in first["text"]
+        assert f"#{weekly.id} · Berulang" in first["text"]
         assert "setiap Senin, Kamis pukul 07.00" in first["text"]
         assert f"#{once.id} · Terjadwal" in second["text"]
         assert "2 pengumuman aktif" in footer["text"]
