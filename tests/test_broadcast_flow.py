@@ -419,6 +419,11 @@ async def test_moderator_approves_and_residents_get_the_notice(fake, tmp_path) -
             assert len(got(fake, uid, "Kerja bakti Minggu pagi")) == 1, texts_to(fake, uid)
         assert got(fake, 700, "disetujui moderator"), texts_to(fake, 700)
         assert got(fake, 700, "Kerja bakti Minggu pagi")  # the author is in RT 03 too
+        # the author hears of the approval before the progress of its sending
+        sent = [m.get("text", "") for m in fake.messages_to(700) if "edit_date" not in m]
+        approval = next(i for i, text in enumerate(sent) if "disetujui moderator" in text)
+        progress = next(i for i, text in enumerate(sent) if text.startswith("📤 Pengumuman"))
+        assert approval < progress, sent
         # a second moderator presses Approve on their copy after the decision
         late = await reply_with(dodi, "Pengumuman menunggu persetujuan")
         await dodi.click("✅ Setujui", message_id=late["message_id"])

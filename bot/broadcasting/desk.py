@@ -161,13 +161,16 @@ class NoticeDesk:
                 return None
             now = services.clock.now()
             notice.decided_by, notice.decided_at = me, now
-            await svc.activate(services, tx, notice, now)
-            await svc.record(tx, me, "notice.approve", notice, now, notice.status)
+            await svc.activate(services, tx, notice, now, start=False)
             key = "broadcast.author_approved_missed" if notice.status == "missed" else \
                 "broadcast.author_approved"
             await svc.notify(tx, notice.author, lambda lang: say(
                 key, id=notice.id, body=short(notice.body),
                 when=svc.when_text(services, notice, lang)), now)
+            # fired after the author is told: the approval arrives before the progress
+            if notice.next_run_at is not None and notice.next_run_at <= now:
+                await svc.fire(services, tx, notice, notice.next_run_at, now)
+            await svc.record(tx, me, "notice.approve", notice, now, notice.status)
             return notice
 
         return await self._decide(write, "outbox", "schedule")

@@ -319,8 +319,9 @@ def needs_approval(services: Services, notice: Notice, scope_is_rw: bool) -> boo
 
 
 async def activate(services: Services, tx: Tx, notice: Notice,
-                   now: datetime) -> Run | None:
-    """Make an approved notice live: start it now if due, else leave it to the scheduler.
+                   now: datetime, start: bool = True) -> Run | None:
+    """Make an approved notice live: start it now if due (unless not ``start``: the caller
+    fires it), else leave it to the scheduler.
 
     A one-off notice approved after its time (and the grace period) is marked missed."""
     notice.status = "active"
@@ -331,7 +332,7 @@ async def activate(services: Services, tx: Tx, notice: Notice,
     elif notice.repeat == "once" and now - notice.next_run_at > grace(services):
         notice.status, notice.next_run_at = "missed", None
     await tx.notices.save(notice)
-    if notice.next_run_at is not None and notice.next_run_at <= now:
+    if start and notice.next_run_at is not None and notice.next_run_at <= now:
         return await fire(services, tx, notice, notice.next_run_at, now)
     return None
 
