@@ -86,7 +86,7 @@ async def test_newcomer_picks_kelurahan_rw_rt_by_buttons(fake, tmp_path) -> None
         await budi.click("🚑 Emergency contacts")
         contacts = (await budi.next_reply())["text"]
         assert "119" in contacts and "112" in contacts and "1500-567" in contacts
-        assert "Ketua RT 04" in contacts and "Ketua RW 01" in contacts
+        assert "RT head 04" in contacts and "RW head 01" in contacts  # in English
 
 
 async def register(user, invite: str = INVITE_RW02_RT03, agree: str = "✅ Setuju") -> None:
