@@ -69,15 +69,14 @@ class RateLimiter:
     authors and progress edits first (SYSTEM), then urgent notices, then regular notices.
 
     A reply does not wait, except behind urgent notices: people chatting are answered at the
-    speed they write. It counts against the rate (pushing queued messages back) only until it
-    has pushed them back by ``max_debt`` seconds since the last slot handed to a waiter, and
-    beyond that, or while a staff message waits, it goes uncounted. So the limiter never owes
-    more than about ``max_debt``: a burst of replies delays a staff message or an urgent
-    notice by about a second at most, and a regular notice still gets a slot about once a
-    second during a storm of replies. While urgent notices wait, replies queue after them
-    and get every ``reply_share``-th slot: the urgent broadcast keeps most of the rate
-    without leaving people chatting unanswered until it has gone out. A 429 (``pause``)
-    holds every waiter.
+    speed they write. While nobody waits, it counts against the rate until the limiter owes
+    ``max_debt`` seconds; beyond that, and whenever a message waits for its slot, it goes
+    uncounted. So the limiter never owes more than about ``max_debt``: a burst of replies
+    delays the next staff message or notice by about a second at most, and queued messages
+    then go at the full rate during a storm of replies. While urgent notices wait, replies
+    queue after them and get every ``reply_share``-th slot: the urgent broadcast keeps most
+    of the rate without leaving people chatting unanswered. A 429 (``pause``) holds every
+    waiter.
     """
 
     def __init__(self, rate: float, max_debt: float = 1.0, reply_share: int = 4) -> None:
@@ -90,7 +89,6 @@ class RateLimiter:
         self._first = 0  # live waiters replies must not push back (staff, urgent)
         self._urgent = 0  # live urgent waiters: replies queue behind them
         self._urgent_run = 0  # urgent slots given since a reply last got one
-        self._pushed = 0.0  # seconds replies pushed the queue back since a waiter's slot
         self._ticker: asyncio.Task[None] | None = None
 
     async def acquire(self, priority: int = SYSTEM) -> None:
@@ -102,15 +100,11 @@ class RateLimiter:
         if self._urgent:
             await self._wait(REPLY)
             return
-        if self._first:
-            return  # a staff message waits: it keeps its slot
+        if self._first or any(self._waiting(p) for p in list(self._queues)):
+            return  # a message waits for its slot: it keeps it, the reply goes uncounted
         now = asyncio.get_running_loop().time()
-        if self._next <= now and not any(self._waiting(p) for p in list(self._queues)):
-            self._pushed = 0.0  # the debt is paid and nobody waits: borrow afresh
-        if self._pushed < self.max_debt and self._next - now < self.max_debt:
-            interval = 1.0 / self.rate
-            self._next = max(self._next, now) + interval
-            self._pushed += interval
+        if self._next - now < self.max_debt:
+            self._next = max(self._next, now) + 1.0 / self.rate
 
     async def _wait(self, priority: float) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -168,7 +162,6 @@ class RateLimiter:
             if future is None:
                 return
             future.set_result(None)
-            self._pushed = 0.0
             # count from the slot's planned time, not from when the timer fired, or every
             # late wake-up would slow the rate down; after an idle spell start afresh
             interval = 1.0 / self.rate
