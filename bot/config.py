@@ -84,6 +84,13 @@ def _spo2(value: int) -> str | None:
     return None if 80 <= value <= 99 else "must be a percentage between 80 and 99"
 
 
+def _day_list(value: str) -> str | None:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not all(p.isdigit() and 1 <= int(p) <= 60 for p in parts):
+        return 'must be whole days from 1 to 60, separated by commas, e.g. "2,5" ("" for none)'
+    return None
+
+
 FIELDS: tuple[Field, ...] = (
     Field("telegram.bot_token", "TELEGRAM_BOT_TOKEN", "str", None, secret=True, check=_token),
     Field("telegram.base_url", "TELEGRAM_BASE_URL", "url", "https://api.telegram.org/bot"),
@@ -109,11 +116,21 @@ FIELDS: tuple[Field, ...] = (
     Field("deployment.areas_file", "SIAGA_AREAS_FILE", "path", "config/areas.demo.toml"),
     Field("contacts.ambulance", "SIAGA_CONTACT_AMBULANCE", "str", "119"),
     Field("contacts.emergency", "SIAGA_CONTACT_EMERGENCY", "str", "112"),
+    # a short note on the emergency number, one text per language (e.g. where 112 works)
     Field("contacts.emergency_note", "SIAGA_CONTACT_EMERGENCY_NOTE", "str", ""),
+    Field("contacts.emergency_note_en", "SIAGA_CONTACT_EMERGENCY_NOTE_EN", "str", ""),
     Field("contacts.health_info", "SIAGA_CONTACT_HEALTH_INFO", "str", "1500-567"),
     # oxygen saturation (%) below which the health pages send people to the IGD; national
     # sources differ (95/94/93/90): the deployment's clinician chooses. 94: Menkes, Aug 2021
     Field("health.spo2_limit", "SIAGA_SPO2_LIMIT", "int", 94, check=_spo2),
+    # the symptom report's triage rules (a health office edits this file; see README)
+    Field("symptoms.triage_file", "SIAGA_TRIAGE_FILE", "path", "config/triage.toml"),
+    Field("symptoms.escalate_after_minutes", "SIAGA_SYMPTOMS_ESCALATE_AFTER_MINUTES", "int",
+          60, check=_positive),
+    Field("symptoms.retention_days", "SIAGA_SYMPTOMS_RETENTION_DAYS", "int", 30,
+          check=_positive),
+    Field("symptoms.checkin_days", "SIAGA_SYMPTOMS_CHECKIN_DAYS", "str", "2,5",
+          check=_day_list),
     Field("broadcast.requires_approval", "SIAGA_BROADCAST_REQUIRES_APPROVAL", "bool", True),
     Field("broadcast.urgent_skips_approval", "SIAGA_BROADCAST_URGENT_SKIPS_APPROVAL", "bool",
           False),
@@ -166,13 +183,26 @@ class TelegramSettings:
 class Contacts:
     ambulance: str
     emergency: str  # "" where the deployment's area has no single emergency number (112)
-    emergency_note: str
+    emergency_note: str  # Indonesian
     health_info: str
+    emergency_note_en: str = ""
+
+    def note(self, lang: str) -> str:
+        """The note on the emergency number in ``lang`` (the Indonesian one if none)."""
+        return (self.emergency_note_en if lang == "en" else "") or self.emergency_note
 
 
 @dataclass(frozen=True)
 class HealthSettings:
     spo2_limit: int = 94  # SpO2 below this (%) is a danger sign: IGD or the ambulance
+
+
+@dataclass(frozen=True)
+class SymptomSettings:
+    triage_file: Path = Path("config/triage.toml")
+    escalate_after: timedelta = timedelta(minutes=60)  # an alert nobody takes goes up
+    retention_days: int = 30  # identified reports become anonymous counts after this
+    checkin_days: tuple[int, ...] = (2, 5)  # check-ins after a moderate or high report
 
 
 @dataclass(frozen=True)
@@ -219,6 +249,7 @@ class Settings:
     unconsented_retention_days: int
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    symptoms: SymptomSettings = field(default_factory=SymptomSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -380,8 +411,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             emergency=values["contacts.emergency"],
             emergency_note=values["contacts.emergency_note"],
             health_info=values["contacts.health_info"],
+            emergency_note_en=values["contacts.emergency_note_en"],
         ),
         health=HealthSettings(spo2_limit=values["health.spo2_limit"]),
+        symptoms=SymptomSettings(
+            triage_file=values["symptoms.triage_file"],
+            escalate_after=timedelta(minutes=values["symptoms.escalate_after_minutes"]),
+            retention_days=values["symptoms.retention_days"],
+            checkin_days=tuple(sorted({int(p) for p in
+                                       values["symptoms.checkin_days"].split(",")
+                                       if p.strip()})),
+        ),
         inbox_retention_days=values["privacy.inbox_retention_days"],
         unconsented_retention_days=values["privacy.unconsented_retention_days"],
         broadcast=BroadcastSettings(

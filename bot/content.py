@@ -1,4 +1,8 @@
-"""Content files: message templates (``messages.toml``) and topic pages (``topics/*.md``).
+"""Content files: message templates (``*.toml``), topic pages (``topics/*.md``) and pages
+shown by a feature but not listed under Info (``pages/*.md``, e.g. triage advice).
+
+Message templates may be split by feature (``messages.toml``, ``symptoms.toml``, ...): every
+``*.toml`` of a language folder is read, and a key defined twice stops start-up.
 
 Each language has a folder ``bot/content/<lang>/``. A content author adds a topic by adding
 ``topics/<order>-<slug>.md`` with a small front matter; no code changes.
@@ -58,9 +62,14 @@ class Content:
     messages: dict[str, dict[str, str]]  # lang -> key -> template source
     topics: dict[str, dict[str, Topic]]  # lang -> slug -> topic, in display order
     snippets: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> name -> text
+    pages: dict[str, dict[str, Topic]] = field(default_factory=dict)  # lang -> slug -> page
 
     def topic(self, lang: str, slug: str) -> Topic | None:
         return self.topics.get(lang, {}).get(slug)
+
+    def page(self, lang: str, slug: str) -> Topic | None:
+        """A page of ``pages/`` (not listed under Info), e.g. the advice for a risk level."""
+        return self.pages.get(lang, {}).get(slug)
 
     def topic_list(self, lang: str) -> list[Topic]:
         return list(self.topics.get(lang, {}).values())
@@ -70,10 +79,11 @@ class Content:
 
     def topic_body(self, lang: str, topic: Topic, values: dict[str, Any]) -> str:
         """The topic's body with the settings ``values`` (``topic_values``) filled in."""
-        template = self._templates.get((lang, topic.slug))
+        cache = (lang, topic.slug, id(topic))
+        template = self._templates.get(cache)
         if template is None:
             template = _environment(self.snippets.get(lang, {})).from_string(topic.body)
-            self._templates[(lang, topic.slug)] = template
+            self._templates[cache] = template
         return template.render(values).strip()
 
 
@@ -121,34 +131,52 @@ def _check_bodies(lang: str, topics: list[Topic], snippets: dict[str, str]) -> N
                                f"keep it under {_MAX_BODY}")
 
 
-def _load_language(
-    folder: Traversable, lang: str,
-) -> tuple[dict[str, str], dict[str, Topic], dict[str, str]]:
-    messages_file = folder / "messages.toml"
-    try:
-        messages = tomllib.loads(messages_file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError(f"{lang}/messages.toml: {exc}") from None
-    flat = {k: str(v) for k, v in _flatten(messages).items()}
-    topics: list[Topic] = []
-    snippets: dict[str, str] = {}
-    topic_dir = folder / "topics"
-    if topic_dir.is_dir():
-        for entry in topic_dir.iterdir():
+def _load_messages(folder: Traversable, lang: str) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    files = sorted((e for e in folder.iterdir() if e.name.endswith(".toml")),
+                   key=lambda e: (e.name != "messages.toml", e.name))
+    for entry in files:
+        try:
+            table = tomllib.loads(entry.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ContentError(f"{lang}/{entry.name}: {exc}") from None
+        for key, value in _flatten(table).items():
+            if key in flat:
+                raise ContentError(f"{lang}/{entry.name}: key {key!r} is defined twice")
+            flat[key] = str(value)
+    return flat
+
+
+def _load_pages(folder: Traversable, lang: str, snippets: dict[str, str]
+                ) -> dict[str, Topic]:
+    """The ``*.md`` pages of ``folder`` by slug, in order (snippets ``_*.md`` collected)."""
+    pages: list[Topic] = []
+    if folder.is_dir():
+        for entry in folder.iterdir():
             if entry.name.startswith("_") and entry.name.endswith(".md"):
                 text = entry.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
                 snippets[entry.name[1:-3]] = text + "\n"  # a blank line after it stays
             elif entry.name.endswith(".md"):
-                topics.append(_parse_topic(f"{lang}/topics/{entry.name}",
-                                           entry.read_text(encoding="utf-8")))
-    topics.sort(key=lambda tp: (tp.order, tp.slug))
+                pages.append(_parse_topic(f"{lang}/{folder.name}/{entry.name}",
+                                          entry.read_text(encoding="utf-8")))
+    pages.sort(key=lambda tp: (tp.order, tp.slug))
     by_slug: dict[str, Topic] = {}
-    for tp in topics:
+    for tp in pages:
         if tp.slug in by_slug:
-            raise ContentError(f"{lang}/topics: slug {tp.slug!r} is used twice")
+            raise ContentError(f"{lang}/{folder.name}: slug {tp.slug!r} is used twice")
         by_slug[tp.slug] = tp
-    _check_bodies(lang, topics, snippets)
-    return flat, by_slug, snippets
+    return by_slug
+
+
+def _load_language(
+    folder: Traversable, lang: str,
+) -> tuple[dict[str, str], dict[str, Topic], dict[str, str], dict[str, Topic]]:
+    flat = _load_messages(folder, lang)
+    snippets: dict[str, str] = {}
+    topics = _load_pages(folder / "topics", lang, snippets)
+    pages = _load_pages(folder / "pages", lang, snippets)
+    _check_bodies(lang, [*topics.values(), *pages.values()], snippets)
+    return flat, topics, snippets, pages
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, object]:
@@ -168,6 +196,8 @@ def load_content(root: Traversable | None = None) -> Content:
     messages: dict[str, dict[str, str]] = {}
     topics: dict[str, dict[str, Topic]] = {}
     snippets: dict[str, dict[str, str]] = {}
+    pages: dict[str, dict[str, Topic]] = {}
     for lang in SUPPORTED_LANGUAGES:
-        messages[lang], topics[lang], snippets[lang] = _load_language(root / lang, lang)
-    return Content(messages, topics, snippets)
+        messages[lang], topics[lang], snippets[lang], pages[lang] = _load_language(
+            root / lang, lang)
+    return Content(messages, topics, snippets, pages)

@@ -6,6 +6,7 @@ handlers see only these types.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -56,11 +57,13 @@ class Button:
 
 @dataclass(frozen=True)
 class Media:
-    """A photo or document sent with a reply (its text becomes the caption)."""
+    """A photo or document sent with a reply (its text becomes the caption): one the channel
+    already has (``ref``, its file id), or one the bot made (``data``: a chart, a CSV)."""
 
     kind: str  # photo | document
-    ref: str  # the channel's file id
+    ref: str = ""  # the channel's file id
     name: str = ""
+    data: bytes = b""  # the file itself, when the bot made it (``name`` is its file name)
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,17 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     if reply.media:
         out["media"] = {"kind": reply.media.kind, "ref": reply.media.ref,
                         "name": reply.media.name}
+        if reply.media.data:
+            out["media"]["data"] = base64.b64encode(reply.media.data).decode("ascii")
     return out
 
 
 def reply_from_json(data: Mapping[str, Any]) -> Reply:
     rows = tuple(tuple(Button(_text_from(b["label"]), b["payload"]) for b in row)
                  for row in data.get("buttons", []))
-    media = Media(**data["media"]) if data.get("media") else None
+    media = None
+    if data.get("media"):
+        found = dict(data["media"])
+        found["data"] = base64.b64decode(found.get("data", ""))
+        media = Media(**found)
     return Reply(_text_from(data["text"]), rows, media)

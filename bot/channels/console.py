@@ -15,13 +15,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.channels.traits import CONSOLE
 from bot.core import Core
-from bot.events import Event, Kind, Reply, t
+from bot.events import Event, Kind, Media, Reply, t
 from bot.render import Renderer
 
 CHANNEL = "console"
@@ -54,6 +56,19 @@ def language_from_locale(environ: dict[str, str] | None = None) -> str | None:
     return code if len(code) == 2 else None
 
 
+def media_line(media: Media, folder: Path) -> str:
+    """"[photo: name]" for a file the channel has; a file the bot made is saved into
+    ``folder`` (0600) and its path shown, so it can be opened."""
+    if not media.data:
+        return f"[{media.kind}{': ' + media.name if media.name else ''}]"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (Path(media.name).name or f"file.{media.kind}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(media.data)
+    return f"[{media.kind}: {path}]"
+
+
 class ConsoleChannel:
     """One person at a time chatting in this terminal; not an intake channel (nothing to
     re-deliver). ``log_file``: where the logs go, said in the banner."""
@@ -79,6 +94,11 @@ class ConsoleChannel:
     def identity(self) -> str:
         return f"{CHANNEL}:{self.user}"
 
+    def files_dir(self) -> Path:
+        """Where files the bot sends (a chart, a CSV) are saved: beside the log file."""
+        base = Path(self.log_file).parent if self.log_file else Path(tempfile.gettempdir())
+        return base / "console-files"
+
     def _print(self, text: str = "") -> None:
         self.stdout.write(text + "\n")
         self.stdout.flush()
@@ -90,6 +110,8 @@ class ConsoleChannel:
     def _show(self, reply: Reply, lang: str, first: int | None) -> None:
         """Print one reply with its buttons numbered from ``first`` (None: not pressable
         here)."""
+        if reply.media is not None:
+            self._print(media_line(reply.media, self.files_dir()))
         self._print(self.renderer.render(reply.text, lang))
         n = first
         for row in reply.buttons:
@@ -209,9 +231,9 @@ class ConsoleOutbox:
         self.stdout.flush()
 
     async def send(self, address: str, lang: str, reply: Reply) -> Delivery:
-        if reply.media is not None:
+        if reply.media is not None and self.console is None:
             caption = self.renderer.render(reply.text, lang)
-            label = f"[{reply.media.kind}{': ' + reply.media.name if reply.media.name else ''}]"
+            label = media_line(reply.media, Path(tempfile.gettempdir()) / "console-files")
             reply = Reply(t("raw", value=f"{label}\n{caption}"), reply.buttons)
         if self.console is not None:
             self.console.incoming(address, lang, reply)

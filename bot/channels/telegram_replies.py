@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 
 from bot.content import Content
@@ -41,11 +41,14 @@ class TelegramReplies:
         """Send one reply: a text message, or a photo/document with the text as caption."""
         text = self.text(reply, lang)
         markup = self.markup(reply, lang)
-        if reply.media is not None and reply.media.kind == "photo":
-            return await bot.send_photo(chat_id, reply.media.ref, caption=text,
-                                        parse_mode=ParseMode.HTML, reply_markup=markup)
         if reply.media is not None:
-            return await bot.send_document(chat_id, reply.media.ref, caption=text,
+            media = reply.media
+            file: str | InputFile = (InputFile(media.data, filename=media.name or None)
+                                     if media.data else media.ref)
+            if media.kind == "photo":
+                return await bot.send_photo(chat_id, file, caption=text,
+                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+            return await bot.send_document(chat_id, file, caption=text,
                                            parse_mode=ParseMode.HTML, reply_markup=markup)
         return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                       reply_markup=markup, disable_web_page_preview=True)

@@ -20,7 +20,7 @@ async def show(ctx: Context) -> list[Reply]:
             local += [{"role": x.role_label(), "name": x.name, "phone": x.phone}
                       for x in unit.contacts]
     return [main_menu(ctx, "emergency.text", ambulance=c.ambulance, emergency=c.emergency,
-                      emergency_note=c.emergency_note, health_info=c.health_info,
+                      emergency_note=c.note(ctx.lang), health_info=c.health_info,
                       local=local, registered=chain is not None, demo=ctx.areas.demo)]
 
 
