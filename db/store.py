@@ -17,6 +17,7 @@ from db.repositories.notices import NoticesRepo
 from db.repositories.outbox import OutboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import RolesRepo
+from db.repositories.symptoms import SymptomsRepo
 
 T = TypeVar("T")
 
@@ -24,7 +25,7 @@ T = TypeVar("T")
 class Tx:
     """Every repository, bound to one connection (a write transaction, or committed reads)."""
 
-    __slots__ = ("audit", "inbox", "notices", "outbox", "people", "roles")
+    __slots__ = ("audit", "inbox", "notices", "outbox", "people", "roles", "symptoms")
 
     def __init__(self, conn: Any) -> None:
         self.audit = AuditRepo(conn)
@@ -33,6 +34,7 @@ class Tx:
         self.outbox = OutboxRepo(conn)
         self.people = PeopleRepo(conn)
         self.roles = RolesRepo(conn)
+        self.symptoms = SymptomsRepo(conn)
 
 
 Write = Callable[[Tx], Awaitable[T]]
