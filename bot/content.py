@@ -9,9 +9,16 @@ Each language has a folder ``bot/content/<lang>/``. A content author adds a topi
 
 A topic body is a Jinja template (plain text, not escaped; the page template escapes it):
 phone numbers and thresholds come from settings as ``{{ ambulance }}``, ``{{ emergency }}``
-("" where the deployment has no 112), ``{{ health_info }}`` and ``{{ spo2_limit }}``, and a
+("" where the deployment has no 112), ``{{ emergency_note }}`` (the deployment's note on
+112 in the reader's language, "" for none), ``{{ health_info }}`` and ``{{ spo2_limit }}``, and a
 shared snippet ``topics/_<name>.md`` (no front matter) is included with
 ``{% include "<name>" %}``, e.g. the one list of danger signs, ``_danger-signs.md``.
+An editor's note goes in a Jinja comment ``{# ... #}``: residents never see it.
+
+Front matter (``key: value`` lines), all required but ``sources``: ``slug``, ``title``,
+``order``, ``updated`` (the date of the last edit), ``reviewed`` (the date the page was
+last checked against its sources, shown in words) and ``reviewed_by`` (who checked it,
+e.g. "Tim konten Siaga Warga (bukan tenaga kesehatan)"); ``sources`` is one line.
 """
 
 from __future__ import annotations
@@ -33,13 +40,14 @@ _SLUG = re.compile(r"[a-z0-9-]{1,40}")
 _MAX_BODY = 3500  # characters of a rendered page body (Telegram allows 4096 in all)
 # the values a topic body may use, with stand-ins to check every page when content loads
 _SAMPLE_VALUES = {"ambulance": "119-000-000", "emergency": "112-000-000",
-                  "health_info": "1500-567-000", "spo2_limit": 94}
+                  "emergency_note": "", "health_info": "1500-567-000", "spo2_limit": 94}
 
 
-def topic_values(settings: Settings) -> dict[str, Any]:
-    """The settings a topic body may name (see the module docstring)."""
+def topic_values(settings: Settings, lang: str = "id") -> dict[str, Any]:
+    """The settings a topic body in ``lang`` may name (see the module docstring)."""
     c = settings.contacts
-    return {"ambulance": c.ambulance, "emergency": c.emergency, "health_info": c.health_info,
+    return {"ambulance": c.ambulance, "emergency": c.emergency,
+            "emergency_note": c.note(lang), "health_info": c.health_info,
             "spo2_limit": settings.health.spo2_limit}
 
 
@@ -55,6 +63,8 @@ class Topic:
     updated: date
     sources: str
     body: str
+    reviewed: date  # when the page was last checked against its sources
+    reviewed_by: str  # who checked it (a team, not a made-up clinician)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def _parse_topic(name: str, text: str) -> Topic:
             if not sep:
                 raise ContentError(f"{name}: front matter line {line!r} has no ':'")
             meta[key.strip()] = value.strip()
-    for key in ("slug", "title", "order", "updated"):
+    for key in ("slug", "title", "order", "updated", "reviewed", "reviewed_by"):
         if not meta.get(key):
             raise ContentError(f"{name}: front matter needs {key}")
     if not _SLUG.fullmatch(meta["slug"]):
@@ -112,10 +122,12 @@ def _parse_topic(name: str, text: str) -> Topic:
     try:
         order = int(meta["order"])
         updated = date.fromisoformat(meta["updated"])
+        reviewed = date.fromisoformat(meta["reviewed"])
     except ValueError as exc:
         raise ContentError(f"{name}: {exc}") from None
     body = match.group(2).strip()
-    return Topic(meta["slug"], meta["title"], order, updated, meta.get("sources", ""), body)
+    return Topic(meta["slug"], meta["title"], order, updated, meta.get("sources", ""), body,
+                 reviewed, meta["reviewed_by"])
 
 
 def _check_bodies(lang: str, topics: list[Topic], snippets: dict[str, str]) -> None:
