@@ -728,9 +728,11 @@ async def test_monthly_on_a_typed_day(fake, tmp_path, clock) -> None:
         await ahmad.next_reply()
         await ahmad.click("Setiap bulan (pilih tanggal)")
         assert "Ketik angka 1–28" in (await ahmad.next_reply())["text"]
-        await ahmad.send("31")
-        assert "Ketik angka 1 sampai 28" in (await ahmad.next_reply())["text"]
-        assert "Tanggal berapa setiap bulan" in (await ahmad.next_reply())["text"]
+        await ahmad.send("31")  # not in every month: the reason, and the last day instead
+        assert "Tanggal 31 tidak ada di setiap bulan" in (await ahmad.next_reply())["text"]
+        again = await ahmad.next_reply()
+        assert "Tanggal berapa setiap bulan" in again["text"]
+        assert "📅 Hari terakhir tiap bulan" in ahmad.buttons(again)
         await ahmad.send("1")
         assert "Jam berapa" in (await ahmad.next_reply())["text"]
         await ahmad.send("19.30")
@@ -738,7 +740,8 @@ async def test_monthly_on_a_typed_day(fake, tmp_path, clock) -> None:
         await ahmad.click("Tanpa batas")
         await ahmad.next_reply()
         summary = await ahmad.next_reply()
-        assert "Waktu: setiap tanggal 1 pukul 19.30" in summary["text"]
+        assert "Waktu: setiap tanggal 1 pukul 19.30 (pertama kali Selasa, 1 Des 2026 19.30 WIB)" \
+            in summary["text"], summary["text"]
         await ahmad.click("📨 Kirim")
         assert "Pengumuman dijadwalkan" in (await ahmad.next_reply())["text"]
         await bot.settled()
@@ -1175,7 +1178,7 @@ async def test_indonesian_moderator_reads_an_english_notices_time_in_indonesian(
         await tom.click("Regular")
         await tom.next_reply()
         await tom.click("📅 At a date and time")
-        assert "e.g. 30-11-2026 07:00 or tomorrow 07:00" in (await tom.next_reply())["text"]
+        assert "e.g. 30-11-2026 07:00, tomorrow 7am" in (await tom.next_reply())["text"]
         await tom.send("tomorrow 07:00")
         await tom.next_reply()
         summary = await tom.next_reply()

@@ -14,7 +14,13 @@ import pytest
 
 from bot.app import open_services
 from bot.broadcasting.notices import cancel, pause, quiet_hours, resume
-from bot.broadcasting.schedule import QuietHours, format_local, latest_missed, next_occurrence
+from bot.broadcasting.schedule import (
+    LAST_DAY,
+    QuietHours,
+    format_local,
+    latest_missed,
+    next_occurrence,
+)
 from bot.clock import FakeClock
 from bot.content import load_content
 from bot.render import Renderer
@@ -74,6 +80,23 @@ def test_monthly_on_a_day_skips_months_without_it() -> None:
     assert jan31 == utc(2027, 1, 31, 1, 0)
     assert next_occurrence("monthly", "08:00", WIB, jan31, month_day=31) == \
         utc(2027, 3, 31, 1, 0)  # no 31 February
+
+
+def test_monthly_on_the_last_day_of_every_month() -> None:
+    """LAST_DAY: the 31st, 28th (29th in a leap year), 31st, 30th ... at the chosen time."""
+    due, seen = START, []
+    for _ in range(16):
+        due = next_occurrence("monthly", "07:00", WIB, due, month_day=LAST_DAY)
+        assert due is not None
+        seen.append(due.astimezone(WIB).date().isoformat())
+    assert seen[:5] == ["2026-11-30", "2026-12-31", "2027-01-31", "2027-02-28", "2027-03-31"]
+    assert seen[5] == "2027-04-30"
+    assert "2028-02-29" in seen
+    assert all(d.endswith(("-28", "-29", "-30", "-31")) for d in seen)
+    # today is the last day, but 07:00 has passed: 31 December
+    dec1 = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # 30 Nov 10:00 WIB
+    assert next_occurrence("monthly", "07:00", WIB, dec1, month_day=LAST_DAY) == \
+        utc(2026, 12, 31, 0, 0)
 
 
 def test_end_date_includes_its_whole_last_day() -> None:

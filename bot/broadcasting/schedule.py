@@ -2,6 +2,11 @@
 
 Recurring times are APScheduler cron triggers in the deployment's timezone, so the time
 the scheduler wakes up and the time stored in the database come from the same rule.
+
+A monthly notice stores its day of the month (1-28) in ``month_day``; ``LAST_DAY`` (-1) there
+means the last day of every month (28, 29, 30 or 31: cron's ``day="last"``).
+
+Dates people read are written with day and month names from Babel (see ``format_local``).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.broadcasting.dates import format_day, month_names, weekday_names
 from bot.events import Text, t
 
+LAST_DAY = -1  # month_day of a monthly notice due on the last day of each month
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CATCH_UP = 10_000  # occurrences walked when skipping missed ones
 
@@ -28,7 +35,7 @@ def trigger(repeat: str, at_time: str, tz: ZoneInfo, *, weekdays: str | None = N
     if repeat == "weekly":
         kwargs["day_of_week"] = weekdays or "mon"
     elif repeat == "monthly":
-        kwargs["day"] = month_day or 1
+        kwargs["day"] = "last" if month_day == LAST_DAY else month_day or 1
     elif repeat != "daily":
         raise ValueError(f"not a recurring schedule: {repeat}")
     return CronTrigger(hour=hour, minute=minute, timezone=tz, end_date=end, **kwargs)
@@ -82,21 +89,23 @@ class QuietHours:
 
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
               "Asia/Jayapura": "WIT"}
+
+
 def zone_name(tz: ZoneInfo, at: datetime) -> str:
     return ZONE_NAMES.get(tz.key) or at.astimezone(tz).tzname() or tz.key
 
 
 def format_local(at: datetime, tz: ZoneInfo, lang: str | None = None, *,
                  with_day: bool = True) -> Text:
-    """E.g. "Senin, 30 Nov 2026 07.00 WIB" / "Monday, 30 Nov 2026 07:00 WIB" (the words and
-    the clock's style come from content, in the reader's language; ``lang`` is not needed)."""
+    """E.g. "Senin, 30 Nov 2026 07.00 WIB" / "Monday, 30 Nov 2026 07:00 WIB": day and month
+    names from Babel in every language, the layout and the clock's style from content
+    (``dates.datetime``), so it is written in the reader's language; ``lang`` is not needed."""
     local = at.astimezone(tz)
-    return t("time.datetime", weekday=local.weekday() if with_day else None, day=local.day,
-             month=local.month, year=local.year, hour=local.hour, minute=local.minute,
-             zone=zone_name(tz, at))
+    return t("dates.datetime", weekday=weekday_names(local.weekday()) if with_day else None,
+             day=local.day, month=month_names(local.month, "abbreviated"), year=local.year,
+             hour=local.hour, minute=local.minute, zone=zone_name(tz, at))
 
 
 def format_date(day: str, lang: str | None = None) -> Text:
     """E.g. "31 Des 2026" / "31 Dec 2026" for an ISO date."""
-    d = date.fromisoformat(day)
-    return t("time.date", day=d.day, month=d.month, year=d.year)
+    return format_day(date.fromisoformat(day), with_weekday=False)

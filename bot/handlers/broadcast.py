@@ -11,12 +11,18 @@ residents will, and sends it. "My notices" and moderation are their own features
                  │                   ├─bc:when:once──► AT (date and time typed) ──► PREVIEW
                  │                   └─bc:when:repeat──► REPEAT ──daily──► TIME ──► END
                  │                          weekly──► DAYS (bc:wd:<day>, bc:wd:done) ──► TIME
-                 │                          monthly──► MONTHDAY (typed) ──► TIME
+                 │                          monthly──► MONTHDAY (1-28 typed, bc:lastday) ─► TIME
                  │                   END ──bc:end:none or a typed date──► PREVIEW
                  │                 PREVIEW ──bc:send──► submitted (approval) or sent / scheduled
                  │                    └─bc:edit──► AUDIENCE      every step ──cancel──► MENU
                  ├─bc:list──► my notices (handlers/my_notices.py)
                  └─bc:review──► the review list (handlers/moderation.py)
+
+Dates and times are typed the way people say them ("besok jam 7 pagi", "Senin depan 08.00",
+"tgl 5 jam 16.00", "tomorrow 7am": bot/broadcasting/dates.py); one that cannot be used is
+refused with its reason ("31 Februari 2027 tidak ada"), and the preview shows the moment in
+full ("Rabu, 2 Des 2026 07.00 WIB") before anything is scheduled. A monthly notice on day 29-31
+is refused (not every month has one) with the offer of the last day of every month.
 
 Every area in the audience is checked against the coordinator's own grants when picked and
 again, with an audit row, when the notice is submitted, so a forged button cannot widen it.
@@ -33,9 +39,9 @@ from typing import Literal
 from bot.areas import RT
 from bot.authz import Action, Role
 from bot.broadcasting import notices as svc
-from bot.broadcasting.dates import parse_date, parse_datetime, parse_time
+from bot.broadcasting.dates import Unreadable, read_date, read_datetime, read_time, weekday_names
 from bot.broadcasting.desk import NoticeDesk
-from bot.broadcasting.schedule import WEEKDAYS, format_local, zone_name
+from bot.broadcasting.schedule import LAST_DAY, WEEKDAYS, format_local, zone_name
 from bot.broadcasting.views import MyNotices, NewNotice, ReviewQueue
 from bot.callbacks import Callback
 from bot.channels.traits import notice_limits
@@ -47,6 +53,9 @@ from bot.menu import main_menu, menu_row
 from db.repositories.notices import Notice
 
 MAX_AHEAD = timedelta(days=366)
+# typed at the day-of-month step for "the last day of every month"
+_LAST_DAY_WORDS = re.compile(r"(hari |tanggal |tgl )?(ter)?akhir( bulan| tiap bulan)?|akhir bulan"
+                             r"|(the )?last( day)?( of (the|every) month)?")
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,11 @@ class Day(Callback, prefix="bc:wd"):
 @dataclass(frozen=True)
 class DaysDone(Callback, prefix="bc:wd:done"):
     pass
+
+
+@dataclass(frozen=True)
+class LastDay(Callback, prefix="bc:lastday"):
+    """A monthly notice on the last day of every month."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +239,7 @@ def ask_category(ctx: Context) -> Reply:
 def ask_days(ctx: Context) -> Reply:
     chosen = set(ctx.conv.data.get("weekdays", []))
     rows = [[button("common.toggle", Day(d).pack(), on=d in chosen,  # type: ignore[arg-type]
-                    value=t("time.weekday", index=i))
+                    value=t("dates.weekday", name=weekday_names(i)))
              for i, d in enumerate(WEEKDAYS[j:j + 4], start=j)] for j in (0, 4)]
     return say("broadcast.ask_days",
                [*rows, [button("broadcast.done", DaysDone().pack())], _cancel_row()])
@@ -333,6 +347,11 @@ async def on_days_done(ctx: Context, _: DaysDone) -> list[Reply]:
     return await FLOW.advance(ctx)
 
 
+async def on_last_day(ctx: Context, _: LastDay | None = None) -> list[Reply]:
+    ctx.conv.data["month_day"] = LAST_DAY
+    return await FLOW.advance(ctx)
+
+
 async def on_no_end(ctx: Context, _: NoEnd) -> list[Reply]:
     ctx.conv.data["end_date"] = None
     return await preview(ctx)
@@ -389,13 +408,23 @@ def _now(ctx: Context) -> datetime:
     return ctx.services.clock.now()
 
 
+async def _refused(ctx: Context, problem: Unreadable, key: str, **params: object
+                   ) -> list[Reply]:
+    """Say why the typed date or time cannot be used (``key`` when there is no reason beyond
+    "not readable"), then ask again."""
+    if problem.reason is None:
+        return await FLOW.again(ctx, key, **params)
+    return await FLOW.again(ctx, problem.reason.key, **problem.reason.params)
+
+
 async def on_at(ctx: Context) -> list[Reply]:
     now, tz = _now(ctx), ctx.services.settings.timezone
-    at = parse_datetime(ctx.event.text, now, tz)
-    if at is None:
-        return await FLOW.again(ctx, "broadcast.bad_datetime", example=_example_time(ctx))
+    try:
+        at = read_datetime(ctx.event.text, now, tz)
+    except Unreadable as problem:
+        return await _refused(ctx, problem, "broadcast.bad_datetime", example=_example_time(ctx))
     if at <= now:
-        return await FLOW.again(ctx, "broadcast.past_datetime")
+        return await FLOW.again(ctx, "dates.past", at=format_local(at, tz))
     if at - now > MAX_AHEAD:
         return await FLOW.again(ctx, "broadcast.too_far")
     ctx.conv.data.update(repeat="once", start_at=at.isoformat())
@@ -403,7 +432,12 @@ async def on_at(ctx: Context) -> list[Reply]:
 
 
 async def on_monthday(ctx: Context) -> list[Reply]:
-    text = ctx.event.text.strip()
+    text = " ".join(ctx.event.text.lower().split()).removeprefix("tgl ").removeprefix(
+        "tanggal ")
+    if _LAST_DAY_WORDS.fullmatch(text):
+        return await on_last_day(ctx)
+    if re.fullmatch(r"[0-9]{1,2}", text) and 29 <= int(text) <= 31:
+        return await FLOW.again(ctx, "dates.monthday_missing", day=int(text))
     if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 28:
         return await FLOW.again(ctx, "broadcast.bad_monthday")
     ctx.conv.data["month_day"] = int(text)
@@ -411,18 +445,20 @@ async def on_monthday(ctx: Context) -> list[Reply]:
 
 
 async def on_time(ctx: Context) -> list[Reply]:
-    parsed = parse_time(ctx.event.text)
-    if parsed is None:
-        return await FLOW.again(ctx, "broadcast.bad_time")
+    try:
+        parsed = read_time(ctx.event.text)
+    except Unreadable as problem:
+        return await _refused(ctx, problem, "broadcast.bad_time")
     ctx.conv.data["at_time"] = parsed
     return await FLOW.advance(ctx)
 
 
 async def on_end(ctx: Context) -> list[Reply]:
     now, tz = _now(ctx), ctx.services.settings.timezone
-    end = parse_date(ctx.event.text, now, tz)
-    if end is None:
-        return await FLOW.again(ctx, "broadcast.bad_date")
+    try:
+        end = read_date(ctx.event.text, now, tz)
+    except Unreadable as problem:
+        return await _refused(ctx, problem, "broadcast.bad_date")
     if end < now.astimezone(tz).date():
         return await FLOW.again(ctx, "broadcast.past_date")
     ctx.conv.data["end_date"] = end.isoformat()
@@ -478,11 +514,12 @@ async def preview(ctx: Context) -> list[Reply]:
         format_local(quiet.ends_after(first), services.settings.timezone)
     needs = svc.needs_approval(services, notice, _is_rw(ctx, scope))
     data["sendable"], data["needs"] = bool(reach or groups), needs
+    when = _when(ctx, notice, first)
     summary = say("broadcast.summary", _preview_rows(data), reach=reach, opted_out=opted_out,
                   groups=groups, audience=ctx.areas.labels(areas),
                   segment=t(f"broadcast.segment_{notice.segment}"),
                   category=t(f"broadcast.category_{notice.category}"),
-                  when=svc.when_text(services, notice, ctx.lang), deferred=deferred,
+                  when=when, deferred=deferred,
                   approval=needs, volunteers=notice.segment == "volunteers")
     return [svc.compose(services, notice, ctx.lang, first), summary]
 
@@ -508,7 +545,16 @@ async def submit(ctx: Context, _: Send | None = None) -> list[Reply]:
     if needs:
         return [main_menu(ctx, "broadcast.submitted", moderators=await desk.has_reviewers())]
     key = "broadcast.sending" if notice.repeat == "now" else "broadcast.scheduled"
-    return [main_menu(ctx, key, when=svc.when_text(services, notice, ctx.lang), review=skipped)]
+    when = _when(ctx, notice, svc.first_run(services, notice, _now(ctx)))
+    return [main_menu(ctx, key, when=when, review=skipped)]
+
+
+def _when(ctx: Context, notice: Notice, first: datetime | None) -> Text:
+    """When the notice goes out, in full: a repeating one also says its first time."""
+    when = svc.when_text(ctx.services, notice, ctx.lang)
+    if not notice.recurring or first is None:
+        return when
+    return t("dates.first", when=when, first=format_local(first, ctx.services.settings.timezone))
 
 
 FLOW = Flow("broadcast", {
@@ -530,7 +576,9 @@ FLOW = Flow("broadcast", {
         ("broadcast.repeat_weekly", Repeat("weekly")),
         ("broadcast.repeat_monthly", Repeat("monthly")))),
     "days": Step(ask=ask_days, next="time"),
-    "monthday": Step(ask=lambda ctx: _ask("broadcast.ask_monthday"), typed=on_monthday,
+    "monthday": Step(ask=lambda ctx: _ask("broadcast.ask_monthday",
+                                          ("dates.last_day_button", LastDay())),
+                     typed=on_monthday,
                      next="time"),
     "time": Step(ask=lambda ctx: _ask("broadcast.ask_time", zone=_zone(ctx)), typed=on_time,
                  next="end"),
@@ -555,6 +603,7 @@ FEATURE = Feature(
         On(Repeat, on_repeat, NAME, ("repeat",)),
         On(Day, on_day, NAME, ("days",)),
         On(DaysDone, on_days_done, NAME, ("days",)),
+        On(LastDay, on_last_day, NAME, ("monthday",)),
         On(NoEnd, on_no_end, NAME, ("end",)),
         On(Send, submit, NAME, ("preview",)),
         On(EditAudience, on_edit, NAME, ("preview",)),
