@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.app import maintenance_loop, open_services
-from bot.areas import RT, RW, Areas, load_areas
+from bot.areas import RT, RW, Areas, Kelurahan, load_areas
 from bot.authz import Action, Role
 from bot.broadcasting.workers import start_workers
 from bot.channels.console import ConsoleChannel, ConsoleOutbox, language_from_locale
@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("identity", help="channel identity: telegram:<user id> for Telegram "
                        "(e.g. telegram:12345), console:<id> for the console started with "
                        "--user <id> (e.g. console:12345)")
-        p.add_argument("--area", default="", help="RT or RW code (coordinators only)")
+        p.add_argument("--area", default="", help="RT or RW code for a coordinator, "
+                       "kelurahan code for a health worker (see python -m bot areas)")
         if verb == "grant":
             p.add_argument("--name", default="",
                            help='name that signs their notices, e.g. "Pak Ahmad"')
@@ -188,8 +189,13 @@ def _check_grant(role: str, identity: str, area: str, areas: Areas) -> str | Non
             return "a coordinator needs --area <rt-or-rw-code> (see python -m bot areas)"
         if not isinstance(areas.get(area), RT | RW):
             return f"--area {area!r} is not an RT or RW code (see python -m bot areas)"
+    elif role == Role.HEALTH_WORKER:
+        if not area:
+            return "a health worker needs --area <kelurahan-code> (see python -m bot areas)"
+        if not isinstance(areas.get(area), Kelurahan):
+            return f"--area {area!r} is not a kelurahan code (see python -m bot areas)"
     elif area:
-        return f"--area applies to coordinators only, not to {role}"
+        return f"--area applies to coordinators and health workers only, not to {role}"
     return None
 
 

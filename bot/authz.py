@@ -21,6 +21,7 @@ class Role(StrEnum):
     RESIDENT = "resident"
     COORDINATOR = "coordinator"
     MODERATOR = "moderator"
+    HEALTH_WORKER = "health_worker"  # puskesmas staff, scoped to one or more kelurahan
     ADMIN = "admin"
 
 
@@ -28,7 +29,9 @@ class Action(StrEnum):
     # scoped to an area: a coordinator may do these only inside the RT/RW they coordinate
     INVITE_VIEW = "invite.view"
     BROADCAST_SEND = "broadcast.send"
-    REPORTS_VIEW = "reports.view"
+    REPORTS_VIEW = "reports.view"  # symptom reports: alert, list, handle
+    REPORTS_EXPORT = "reports.export"
+    STATS_VIEW = "stats.view"
     VOLUNTEERS_VIEW = "volunteers.view"
     # deployment-wide
     HOAX_REVIEW = "hoax.review"
@@ -38,8 +41,11 @@ class Action(StrEnum):
 
 
 AREA_ACTIONS = frozenset(
-    {Action.INVITE_VIEW, Action.BROADCAST_SEND, Action.REPORTS_VIEW, Action.VOLUNTEERS_VIEW}
+    {Action.INVITE_VIEW, Action.BROADCAST_SEND, Action.REPORTS_VIEW, Action.REPORTS_EXPORT,
+     Action.STATS_VIEW, Action.VOLUNTEERS_VIEW}
 )
+# what a health worker may do in the kelurahan they serve (and nothing else)
+HEALTH_ACTIONS = frozenset({Action.REPORTS_VIEW, Action.REPORTS_EXPORT, Action.STATS_VIEW})
 MODERATOR_ACTIONS = frozenset({Action.HOAX_REVIEW, Action.CONTENT_APPROVE})
 
 # The operator at the server's shell manages the deployment; the CLI acts as this principal.
@@ -64,6 +70,9 @@ def decide(grants: Iterable[Grant], action: Action, target: str | None, areas: A
         for grant in grants:
             if grant.role == Role.COORDINATOR and areas.covers(grant.area_code, target):
                 return Decision(True, f"coordinator of {grant.area_code}")
+            if (action in HEALTH_ACTIONS and grant.role == Role.HEALTH_WORKER
+                    and areas.covers(grant.area_code, target)):
+                return Decision(True, f"health worker of {grant.area_code}")
         return Decision(False, "not permitted")
     if action in MODERATOR_ACTIONS:
         for grant in grants:
@@ -104,3 +113,12 @@ class Authorizer:
         if any(g.role == Role.ADMIN for g in grants):
             return [kel.code for kel in self.areas.kelurahan]
         return [g.area_code for g in grants if g.role == Role.COORDINATOR and g.area_code]
+
+    async def health_scopes(self, identity: str) -> list[str]:
+        """Area codes whose symptom reports a person may see: the RT/RW they coordinate and
+        the kelurahan they serve as a health worker (every kelurahan for an admin)."""
+        grants = await self.grants(identity)
+        if any(g.role == Role.ADMIN for g in grants):
+            return [kel.code for kel in self.areas.kelurahan]
+        return [g.area_code for g in grants if g.area_code and g.role in
+                (Role.COORDINATOR, Role.HEALTH_WORKER)]

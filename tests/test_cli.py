@@ -115,7 +115,8 @@ def test_revoke_unlinks_groups_cancels_notices_and_says_so(cli_env, capsys) -> N
     [
         (["coordinator", "telegram:1"], "needs --area"),
         (["coordinator", "telegram:1", "--area", "nowhere-rw09"], "is not an RT or RW code"),
-        (["moderator", "telegram:1", "--area", "cimuncang-rw01"], "coordinators only"),
+        (["moderator", "telegram:1", "--area", "cimuncang-rw01"],
+         "coordinators and health workers only"),
         (["admin", "12345"], "identity must look like telegram:12345"),
     ],
 )
