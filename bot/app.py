@@ -20,6 +20,8 @@ from bot.logs import protect
 from bot.privacy import erase_unconsented, key_legacy_pseudonyms
 from bot.pseudonyms import Pseudonyms
 from bot.registry import catalog
+from bot.symptoms import service as symptoms
+from bot.symptoms.triage import check_rules
 from db.database import Database
 from db.migrate import migrate
 from db.store import SqliteStore
@@ -44,6 +46,7 @@ async def open_services(settings: Settings, clock: Clock | None = None
     clock = clock or SystemClock()
     areas = load_areas(settings.areas_file)
     content = load_content()
+    triage = check_rules(settings)
     db = await Database.open(settings.db_path)
     unprotect = None
     try:
@@ -54,7 +57,7 @@ async def open_services(settings: Settings, clock: Clock | None = None
         store = SqliteStore(db)
         services = Services(settings, content, areas, store, clock,
                             Authorizer(store, areas, clock), channels=channels,
-                            features=catalog(), pseudonyms=pseudonyms)
+                            features=catalog(), pseudonyms=pseudonyms, triage=triage)
         await key_legacy_pseudonyms(services)
         yield services
     finally:
@@ -67,6 +70,7 @@ class Purged(NamedTuple):
     inbox: int  # handled updates past their retention
     people: int  # people who never agreed, and strangers only ever refused, erased
     audit: int  # audit rows past their retention
+    reports: int = 0  # identified symptom reports past theirs, now anonymous counts
 
 
 async def purge_expired(services: Services) -> Purged:
@@ -81,7 +85,8 @@ async def purge_expired(services: Services) -> Purged:
         await tx.outbox.purge(inbox_cutoff)  # delivered messages: who got what, when
         return Purged(await tx.inbox.purge(inbox_cutoff),
                       await erase_unconsented(tx, services, people_cutoff),
-                      await tx.audit.purge(audit_cutoff))
+                      await tx.audit.purge(audit_cutoff),
+                      await symptoms.expire(services, tx, now))
 
     purged = await services.store.write(purge)
     # empty the WAL every time: it also finishes an erasure whose own checkpoint had to wait
@@ -96,7 +101,7 @@ async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
             purged = await purge_expired(services)
             if any(purged):
                 log.info("retention: purged %d inbox rows, %d people who never agreed and "
-                         "%d audit rows", *purged)
+                         "%d audit rows; %d symptom reports made anonymous", *purged)
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(every)

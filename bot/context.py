@@ -19,6 +19,7 @@ from db.store import Store, Tx
 
 if TYPE_CHECKING:
     from bot.feature import Catalog
+    from bot.symptoms.triage import Rules
 
 S = TypeVar("S")
 
@@ -54,6 +55,7 @@ class Services:
     features: Catalog | None = None  # the registered features (bot/registry.py)
     # how the audit log, kept notices and logs name a person (keyed; bot/pseudonyms.py)
     pseudonyms: Pseudonyms = field(default_factory=Pseudonyms.ephemeral)
+    triage: Rules | None = None  # the symptom report's rules (symptoms.triage_file)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.context import Context, Services
+from bot.symptoms import service as symptoms
 from db.repositories.audit import Mentions
 from db.store import Store, Tx
 
@@ -57,6 +58,8 @@ async def forget(tx: Tx, services: Services, identity: str, person_id: int | Non
         await tx.outbox.forget_person(person_id)
         await tx.notices.forget_volunteer(person_id)
     await tx.notices.forget_author(identity, pseudonym)  # kept notices: role only, no name
+    # symptom reports become anonymous counts; consent proofs stay, under the pseudonym
+    await symptoms.forget(tx, identity, pseudonym, services.clock.now())
     await tx.people.erase(identity)
     await tx.inbox.forget_sender(identity)
     await tx.roles.forget(identity, pseudonym)

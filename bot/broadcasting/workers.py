@@ -1,5 +1,6 @@
-"""The background workers of broadcasting: the scheduler, one outbox sender per channel and
-the progress reporter, started and stopped together."""
+"""The background workers: the notice scheduler, one outbox sender per channel, the
+progress reporter and the symptom follow-up (check-ins, escalation), started and stopped
+together."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.broadcasting.outbox import Sender, Transport
 from bot.broadcasting.progress import Reporter
 from bot.broadcasting.scheduler import NoticeScheduler
 from bot.context import Services
+from bot.symptoms.service import follow_up_loop
 
 
 @dataclass
@@ -40,6 +42,7 @@ async def start_workers(services: Services, transports: list[Transport]
                     for s in senders}
     tasks = [*sender_tasks.values()]
     reporting = asyncio.create_task(reporter.run(), name="reporter")
+    following = asyncio.create_task(follow_up_loop(services), name="symptom-follow-up")
     try:
         await scheduler.start()
         yield Workers(scheduler, senders, reporter, sender_tasks)
@@ -49,9 +52,9 @@ async def start_workers(services: Services, transports: list[Transport]
             sender.stop()
         if tasks:
             await asyncio.wait(tasks, timeout=10)
-        for task in [*tasks, reporting]:
+        for task in [*tasks, reporting, following]:
             task.cancel()
-        await asyncio.gather(*tasks, reporting, return_exceptions=True)
+        await asyncio.gather(*tasks, reporting, following, return_exceptions=True)
         for sender in senders:
             with contextlib.suppress(ValueError):
                 services.signals.outbox_listeners.remove(sender.wake)
