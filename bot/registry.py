@@ -11,6 +11,7 @@ from bot.handlers import (
     coordinator,
     emergency,
     group,
+    health_desk,
     help,
     info,
     menu,
@@ -20,14 +21,14 @@ from bot.handlers import (
     privacy,
     settings,
     soon,
+    symptoms,
 )
 
 FEATURES = (
     onboarding.FEATURE,
     menu.FEATURE,
     info.FEATURE,
-    soon.feature("gejala", "symptoms", 20, "menu.symptoms", "soon.symptoms", health=True,
-                 pages=("gejala", "ke-faskes")),
+    symptoms.FEATURE,
     soon.feature("relawan", "volunteer", 30, "menu.volunteer", "soon.volunteer"),
     soon.feature("hoaks", "hoax", 40, "menu.hoax", "soon.hoax"),
     soon.feature("cekfakta", "factcheck", 50, "menu.factcheck", "soon.factcheck"),
@@ -40,6 +41,7 @@ FEATURES = (
     broadcast.FEATURE,
     my_notices.FEATURE,
     moderation.FEATURE,
+    health_desk.FEATURE,
     group.FEATURE,
 )
 

@@ -1,4 +1,5 @@
 """The settings page, shown by Settings and again after onboarding's "change RT" steps.
+It also leads to the person's health data (symptom reports, withdrawing the consent).
 
 After a change, the page is the same whole page (language, RT, regular notices) under one
 line saying what changed, so no line goes missing from one screen to the next."""
@@ -16,7 +17,7 @@ from bot.menu import menu_row, person_area
 
 @dataclass(frozen=True)
 class Setting(Callback, prefix="set"):
-    what: Literal["lang", "area", "notices", "erase"]
+    what: Literal["lang", "area", "notices", "health", "erase"]
 
 
 def settings_replies(ctx: Context, key: str = "settings.title") -> list[Reply]:
@@ -27,6 +28,7 @@ def settings_replies(ctx: Context, key: str = "settings.title") -> list[Reply]:
         [button("settings.area", Setting("area").pack())],
         [button("settings.notices_off" if p.notices_regular else "settings.notices_on",
                 Setting("notices").pack())],
+        [button("settings.health", Setting("health").pack())],
         [button("settings.erase", Setting("erase").pack())],
         menu_row(),
     ]

@@ -33,7 +33,7 @@ async def test_console_onboarding_by_numbers(services: Services) -> None:
     assert "[#1] ✅ Bahasa Indonesia" in out
     assert "Anda terdaftar di RT 03 / RW 02, Cimuncang" in out
     assert "5M — Protokol Kesehatan" in out
-    assert "Diperbarui 2026-11-29" in out
+    assert "Ditinjau 1 Desember 2026" in out
     assert "<b>" not in out and "**" not in out  # console text is plain
     person = await PeopleRepo(services.store.db.conn).get("console:ani")
     assert person is not None and person.area_code == "cimuncang-rw02-rt03"

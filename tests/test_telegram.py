@@ -42,7 +42,7 @@ async def test_newcomer_joins_by_invite_link_and_reads_a_topic(fake, tmp_path) -
         await ani.click("Isolasi Mandiri (Isoman) di Rumah")
         page = await ani.next_reply()
         assert "3–5 hari" in page["text"] or "3-5 hari" in page["text"]
-        assert "Diperbarui 2026-11-29" in page["text"]
+        assert "Ditinjau 1 Desember 2026" in page["text"]
         assert ani.buttons(page) == ["⬅️ Kembali", "🏠 Menu utama"]
         await ani.click("⬅️ Kembali")
         assert "Pilih topik" in (await ani.next_reply())["text"]
@@ -210,14 +210,16 @@ async def test_features_not_built_say_so_and_return_to_menu(fake, tmp_path) -> N
     async with running_bot(fake, tmp_path):
         gita = fake.user(507)
         await register(gita)
-        for label, name in [("🤒 Lapor gejala", "Lapor gejala"), ("🚫 Lapor hoaks",
-                                                                   "Lapor hoaks")]:
-            await gita.click(label)
-            reply = await gita.next_reply()
-            assert f"Fitur {name} sedang disiapkan" in reply["text"]
-            assert "belum bisa dipakai" in reply["text"]
-            assert ("119" in reply["text"]) == (name == "Lapor gejala")  # health only
-            assert "⚙️ Pengaturan" in gita.buttons(reply)
+        await gita.click("🚫 Lapor hoaks")
+        reply = await gita.next_reply()
+        assert "Fitur Lapor hoaks sedang disiapkan" in reply["text"]
+        assert "belum bisa dipakai" in reply["text"]
+        assert "119" not in reply["text"]  # not a health item
+        assert "⚙️ Pengaturan" in gita.buttons(reply)
+        await gita.click("🤒 Lapor gejala")  # built: danger signs come first
+        reply = await gita.next_reply()
+        assert "tanda bahaya" in reply["text"]
+        assert "✅ Tidak ada satu pun" in gita.buttons(reply)
 
 
 async def test_restart_in_the_middle_of_onboarding_continues(fake, tmp_path) -> None:

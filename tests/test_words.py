@@ -34,24 +34,16 @@ async def test_the_weekly_choice_says_pekan_not_minggu(services: Services) -> No
     assert any(label.endswith("Minggu") for label in ahmad.labels)  # Sunday, the day
 
 
-async def test_only_health_items_not_built_yet_mention_the_ambulance(services: Services
-                                                                   ) -> None:
+async def test_items_not_built_yet_do_not_mention_the_ambulance(services: Services) -> None:
     gita = Chat(services, "gita")
     await gita.register()
     for command in ("/hoaks", "/cekfakta", "/relawan"):
         await gita.send(command)
         assert "sedang disiapkan" in gita.text and "119" not in gita.text, command
         assert "⚙️ Pengaturan" in gita.labels  # back to the menu
-    await gita.send("/gejala")
-    assert "sedang disiapkan" in gita.text and "telepon 119" in gita.text
-    assert gita.labels[:2] == ["Gejala COVID-19 dan Kontak Erat", "Kapan ke Puskesmas atau IGD"]
-    await gita.press("Kapan ke Puskesmas atau IGD")
-    assert "Segera ke IGD" in gita.text
     await gita.send("/pengaturan")
     await gita.press("Bahasa")
     await gita.press("English")
-    await gita.send("/symptoms")
-    assert "call 119" in gita.text and "When to Go to the Puskesmas or ER" in gita.labels
     await gita.send("/hoax")
     assert "not available yet" in gita.text and "119" not in gita.text
 

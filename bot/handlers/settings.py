@@ -3,6 +3,7 @@
     /pengaturan ──► SETTINGS ──set:lang──► LANGUAGE ──lang:id|en──► SETTINGS
                        ├─set:area──► onboarding's area steps ──► SETTINGS
                        ├─set:notices──► (toggle) SETTINGS
+                       ├─set:health──► My health data (symptoms) ──► withdraw consent
                        └─set:erase──► /hapusdata confirmation
 """
 
@@ -12,7 +13,7 @@ from bot.context import Context
 from bot.events import Reply
 from bot.feature import Command, Feature, MenuItem, On
 from bot.flow import Flow, Step
-from bot.handlers import onboarding, privacy
+from bot.handlers import onboarding, privacy, symptoms
 from bot.handlers.language import Lang, language_reply
 from bot.settings_page import Setting, settings_replies
 
@@ -31,6 +32,8 @@ async def on_setting(ctx: Context, data: Setting) -> list[Reply]:
         return await onboarding.change_area(ctx)
     if data.what == "erase":
         return await privacy.ask(ctx)
+    if data.what == "health":
+        return await symptoms.my_data(ctx)
     # notices: turn regular (non-urgent) notices off or on; urgent notices always arrive
     ctx.person.notices_regular = not ctx.person.notices_regular
     ctx.conv.clear()
