@@ -135,6 +135,11 @@ class PersonalData:
         """How many roles (coordinator, moderator, ...) the person holds."""
         return len(await self.ctx.services.authz.grants(self.ctx.person.identity))
 
+    async def health_reports(self) -> int:
+        """How many symptom reports are kept with the person's identity."""
+        reads = self.ctx.services.store.reads
+        return len(await reads.symptoms.of_person(self.ctx.person.identity))
+
     async def traces(self) -> Traces:
         """What is kept about the person besides their record (for a newcomer: all of it)."""
         reads = self.ctx.services.store.reads

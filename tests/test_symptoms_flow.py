@@ -91,7 +91,7 @@ async def test_a_high_risk_report_shared_alerts_the_rt_rw_and_puskesmas_only(ser
     await staff(services)
     warga = await person(services, "warga1")
     result = await answer(warga, YES_TO)
-    assert "risiko TINGGI" in result and "3 dari 5 gejala utama" in result
+    assert "Hasil: risiko tinggi" in result and "3 dari 5 gejala utama" in result
     assert "Ditinjau" in result  # the advice page with its review line
     await warga.press("Bagikan ke RT & puskesmas")
     assert "tersimpan dan dibagikan" in warga.text
@@ -223,7 +223,7 @@ async def test_check_ins_ask_and_worse_alerts_again(services, clock) -> None:
     worse = next(b["payload"] for row in checkin["buttons"] for b in row
              if b["payload"].endswith(":worse"))
     await warga.forge(worse)
-    assert "risiko TINGGI" in warga.text and "sudah diberi tahu" in warga.text
+    assert "Hasil: risiko tinggi" in warga.text and "sudah diberi tahu" in warga.text
     assert [m for m in await outbox_to(services, "console:rt03")
             if m["kind"] == "symptom_alert"]
     # the same answer again is old
@@ -262,3 +262,23 @@ async def test_retention_turns_old_reports_into_counts(services, clock) -> None:
     assert (await purge_expired(services)).reports == 1
     assert await rows(services, "SELECT * FROM symptom_report") == []
     assert await rows(services, "SELECT level, reports FROM symptom_count") == [("high", 1)]
+
+
+async def test_erasure_makes_reports_counts_and_keeps_the_consent_under_a_pseudonym(
+        services) -> None:
+    await staff(services)
+    warga = await person(services, "warga10")
+    await answer(warga, YES_TO)
+    await warga.press("Bagikan ke RT & puskesmas")
+    await warga.send("/hapusdata")
+    assert "1 laporan gejala" in warga.text
+    await warga.press("Ya, hapus")
+    assert "kini hanya hitungan tanpa nama" in warga.text
+    assert await rows(services, "SELECT * FROM symptom_report") == []
+    assert await rows(services, "SELECT * FROM symptom_checkin") == []
+    assert await rows(services, "SELECT level, reports FROM symptom_count") == [("high", 1)]
+    (consent,) = await rows(services, "SELECT identity, withdrawn_at FROM health_consent")
+    assert consent[0].startswith("p:") and consent[1] is not None
+    for table in ("health_consent", "symptom_count", "audit_log", "outbox"):
+        for row in await rows(services, f"SELECT * FROM {table}"):
+            assert "warga10" not in repr(row), table

@@ -45,7 +45,8 @@ async def ask(ctx: Context) -> list[Reply]:
             data.erase()
             return [say("erase.traces_erased", refused=traces.refused, kept=traces.kept)]
     roles = await data.role_count()
-    FLOW.start(ctx, "confirm", nonce=secrets.token_hex(4), roles=roles)
+    FLOW.start(ctx, "confirm", nonce=secrets.token_hex(4), roles=roles,
+               reports=await data.health_reports())
     return [confirm_reply(ctx)]
 
 
@@ -54,7 +55,7 @@ def confirm_reply(ctx: Context) -> Reply:
     data = ctx.conv.data
     return say("erase.confirm", [[button("erase.yes", EraseYes(data["nonce"]).pack()),
                                   button("erase.no", EraseNo().pack())]],
-               has_roles=bool(data.get("roles")))
+               has_roles=bool(data.get("roles")), reports=data.get("reports", 0))
 
 
 async def on_yes(ctx: Context, data: EraseYes) -> list[Reply] | None:
@@ -67,8 +68,9 @@ async def on_yes(ctx: Context, data: EraseYes) -> list[Reply] | None:
     roles = int(ctx.conv.data.get("roles", 0))
     data = ctx.use(PersonalData)
     kept = (await data.traces()).kept  # what stays under their pseudonym
+    reports = await data.health_reports()
     data.erase()
-    return [say("erase.done", roles=roles, kept=kept, **had)]
+    return [say("erase.done", roles=roles, kept=kept, reports=reports, **had)]
 
 
 async def on_no(ctx: Context, _: EraseNo) -> list[Reply]:

@@ -169,7 +169,7 @@ def answers(ctx: Context) -> Answers:
     pregnant = d.get("pregnant")
     return Answers(
         red_flags=frozenset([d["flag"]] if d.get("flag") else []),
-        subject=d.get("subject", "self"), age_group=d.get("age", ""),
+        subject=d.get("subject", "" if d.get("flag") else "self"), age_group=d.get("age", ""),
         symptoms=frozenset(d.get("symptoms", [])), close_contact=d.get("contact", "no"),
         conditions=frozenset(d.get("conditions", [])),
         pregnant=None if pregnant in (None, "na") else pregnant == "yes")

@@ -119,7 +119,7 @@ def report_params(services: Services, report: SymptomReport) -> dict[str, object
         flags=[t(f"symptoms.flag_short.{k}") for k in report.red_flags],
         symptoms=[t(f"symptoms.symptom_short.{k}") for k in report.symptoms],
         age=t(f"symptoms.age.{report.age_group}") if report.age_group else "",
-        subject=t(f"symptoms.subject.{report.subject}"),
+        subject=t(f"symptoms.subject.{report.subject}") if report.subject else "",
         contact_case=report.close_contact,
         conditions=[t(f"symptoms.condition_short.{k}") for k in report.conditions],
         pregnant=report.pregnant,

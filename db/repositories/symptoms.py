@@ -240,18 +240,35 @@ class SymptomsRepo:
              int(handled_fast) * reports))
 
     async def anonymise(self, reports: list[SymptomReport]) -> int:
-        """Turn identified reports into counts: the rows (and their check-ins) go."""
+        """Turn identified reports into counts: the rows, their check-ins and the alerts
+        that name the reporter go."""
         for r in reports:
             fast = (r.handled_at is not None
                     and (r.handled_at - r.created_at).total_seconds() <= 3600)
             await self.count(r.day, r.area_code, r.level, r.urgent, fast)
         if reports:
             ids = [r.id for r in reports]
+            await self.forget_alerts(ids)
+            await self.conn.execute(  # check-ins queued but not sent: not sent any more
+                "DELETE FROM outbox WHERE kind = 'checkin' AND status = 'queued' AND ref_id IN "
+                f"(SELECT id FROM symptom_checkin WHERE report_id IN ({_marks(ids)}))", ids)
             await self.conn.execute(
                 f"DELETE FROM symptom_checkin WHERE report_id IN ({_marks(ids)})", ids)
             await self.conn.execute(
                 f"DELETE FROM symptom_report WHERE id IN ({_marks(ids)})", ids)
         return len(reports)
+
+    async def forget_alerts(self, report_ids: list[int]) -> None:
+        """Drop the alerts about these reports still kept in the outbox (queued, or the
+        record of their delivery) and those waiting for someone who has not started the
+        bot: they name the reporter."""
+        if not report_ids:
+            return
+        marks = _marks(report_ids)
+        for table in ("outbox", "waiting_message"):
+            await self.conn.execute(
+                f"DELETE FROM {table} WHERE kind = 'symptom_alert' AND ref_id IN ({marks})",
+                report_ids)
 
     async def older_than(self, before: datetime, limit: int = 500) -> list[SymptomReport]:
         rows = await self._rows(
