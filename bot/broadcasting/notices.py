@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from bot.areas import RT, RW, Areas
 from bot.authz import Action, decide
+from bot.broadcasting.dates import weekday_names
 from bot.broadcasting.schedule import (
+    WEEKDAYS,
     QuietHours,
     format_date,
     format_local,
@@ -284,7 +286,9 @@ def when_text(services: Services, notice: Notice, lang: str) -> Text:
         return t("broadcast.when_once", at=format_local(notice.start_at, tz, lang))
     hour, minute = (int(part) for part in (notice.at_time or "07:00").split(":"))
     return t(f"broadcast.when_{notice.repeat}", time=t("time.clock", hour=hour, minute=minute),
-             days=notice.weekdays or "", day=notice.month_day or 0,
+             days=[weekday_names(WEEKDAYS.index(d)) for d in (notice.weekdays or "").split(",")
+                   if d in WEEKDAYS],
+             day=notice.month_day or 0,
              until=format_date(notice.end_date, lang) if notice.end_date else "")
 
 
