@@ -170,7 +170,8 @@ def answers(ctx: Context) -> Answers:
     return Answers(
         red_flags=frozenset([d["flag"]] if d.get("flag") else []),
         subject=d.get("subject", "" if d.get("flag") else "self"), age_group=d.get("age", ""),
-        symptoms=frozenset(d.get("symptoms", [])), close_contact=d.get("contact", "no"),
+        symptoms=frozenset(d.get("symptoms", [])),
+        close_contact=d.get("contact", "" if d.get("flag") else "no"),
         conditions=frozenset(d.get("conditions", [])),
         pregnant=None if pregnant in (None, "na") else pregnant == "yes")
 
