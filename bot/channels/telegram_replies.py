@@ -13,6 +13,7 @@ from bot.events import Reply
 from bot.render import Renderer
 
 CHANNEL = "telegram"
+CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 
 
 def seconds(value: int | float | timedelta) -> float:
@@ -45,10 +46,14 @@ class TelegramReplies:
             media = reply.media
             file: str | InputFile = (InputFile(media.data, filename=media.name or None)
                                      if media.data else media.ref)
-            if media.kind == "photo":
-                return await bot.send_photo(chat_id, file, caption=text,
-                                            parse_mode=ParseMode.HTML, reply_markup=markup)
-            return await bot.send_document(chat_id, file, caption=text,
-                                           parse_mode=ParseMode.HTML, reply_markup=markup)
+            # a caption over Telegram's limit follows the file as its own message
+            caption, after = (text, None) if len(text) <= CAPTION_LIMIT else (None, text)
+            send = bot.send_photo if media.kind == "photo" else bot.send_document
+            sent = await send(chat_id, file, caption=caption, parse_mode=ParseMode.HTML,
+                              reply_markup=None if after else markup)
+            if after is None:
+                return sent
+            return await bot.send_message(chat_id, after, parse_mode=ParseMode.HTML,
+                                          reply_markup=markup, disable_web_page_preview=True)
         return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                       reply_markup=markup, disable_web_page_preview=True)
