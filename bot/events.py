@@ -18,7 +18,10 @@ class Kind(StrEnum):
     TEXT = "text"
     BUTTON = "button"  # a press on one of our buttons; payload is its data
     MEDIA = "media"  # sticker, photo, voice, ... outside a flow that asks for it
-    OTHER = "other"  # anything else the person did (location, contact, poll, ...)
+    # the person shared a phone number with a contact button (``contact_button``): ``text``
+    # is it in E.164 ("+6281234567890"), or "" when it is not their own number
+    CONTACT = "contact"
+    OTHER = "other"  # anything else the person did (location, poll, ...)
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,18 @@ class Text:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+CONTACT = "contact"  # ``Button.request`` of a button that shares the person's phone number
+CONTACT_PAYLOAD = "#contact"  # its payload: no callback (a forged press of it is stale)
+
+
 @dataclass(frozen=True)
 class Button:
+    """A button: pressing it sends ``payload`` back (a ``Kind.BUTTON`` event), or, with
+    ``request`` "contact", the person's own phone number (a ``Kind.CONTACT`` event)."""
+
     label: Text
     payload: str
+    request: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,11 @@ class Reply:
     def payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]
 
+    @property
+    def asks_contact(self) -> bool:
+        """Whether one of its buttons shares the person's phone number."""
+        return any(b.request == CONTACT for row in self.buttons for b in row)
+
 
 def t(key: str, **params: Any) -> Text:
     return Text(key, params)
@@ -89,6 +105,23 @@ def say(key: str, buttons: list[list[Button]] | None = None, **params: Any) -> R
 
 def button(key: str, payload: str, **params: Any) -> Button:
     return Button(Text(key, params), payload)
+
+
+def contact_button(key: str, **params: Any) -> Button:
+    """A button that shares the person's own phone number (never typed by hand): on
+    Telegram, the "share my contact" keyboard button; on the console, a demo number. The
+    step that shows it takes the ``Kind.CONTACT`` event (``Step(contact=True)``)."""
+    return Button(Text(key, params), CONTACT_PAYLOAD, CONTACT)
+
+
+def e164(number: str) -> str:
+    """A phone number as a channel gives it ("6281234567890", "+62 812-3456-7890") in E.164
+    form: "+" and its digits; "" when it has no digits. A number starting with "00" (the
+    international prefix) loses it."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if digits.startswith("00"):
+        digits = digits[2:]
+    return f"+{digits}" if digits else ""
 
 
 def raw_button(label: str, payload: str) -> Button:
@@ -128,8 +161,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     """A reply as JSON, to be queued in the outbox and sent later."""
     out: dict[str, Any] = {"text": _text_json(reply.text)}
     if reply.buttons:
-        out["buttons"] = [[{"label": _text_json(b.label), "payload": b.payload} for b in row]
-                          for row in reply.buttons]
+        out["buttons"] = [[_button_json(b) for b in row] for row in reply.buttons]
     if reply.media:
         out["media"] = {"kind": reply.media.kind, "ref": reply.media.ref,
                         "name": reply.media.name}
@@ -138,8 +170,16 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     return out
 
 
+def _button_json(b: Button) -> dict[str, Any]:
+    out = {"label": _text_json(b.label), "payload": b.payload}
+    if b.request:
+        out["request"] = b.request
+    return out
+
+
 def reply_from_json(data: Mapping[str, Any]) -> Reply:
-    rows = tuple(tuple(Button(_text_from(b["label"]), b["payload"]) for b in row)
+    rows = tuple(tuple(Button(_text_from(b["label"]), b["payload"], b.get("request", ""))
+                       for b in row)
                  for row in data.get("buttons", []))
     media = None
     if data.get("media"):

@@ -11,6 +11,12 @@ Cancel behave the same everywhere::
         "size": Step(ask=ask_size),      # its buttons are registered with
     }, cancel_key="example.cancelled")   # On(Kind, handler, flow, steps)
 
+A step that shows a ``contact_button`` (the person's own phone number, never typed by hand)
+is a ``Step(contact=True)``: the shared number (a ``Kind.CONTACT`` event, ``ctx.event.text``
+"+62…", or "" when the person shared someone else's contact) goes to its ``typed``; typed
+text gets "please use the buttons" and the question again (on Telegram, a tap on one of that
+keyboard's other buttons arrives as its button, see ``bot/channels/telegram_replies.py``).
+
 A step's handler stores the answer in ``ctx.conv.data`` and calls ``flow.advance(ctx)`` (to
 its ``next``) or ``flow.go(ctx, step)`` where the answer decides the way on.
 """
@@ -52,6 +58,7 @@ class Step:
     ask: Ask  # the question, with its buttons (``Flow.back_row`` / ``cancel_row`` add those)
     typed: Take | None = None  # takes a typed answer (``ctx.event.text``)
     media: bool = False  # ``typed`` also takes a photo or document
+    contact: bool = False  # ``typed`` takes a shared phone number (``Kind.CONTACT``), no text
     back: str | None = None  # where Back goes when the person did not come from a step
     next: str | None = None  # where an accepted answer leads (``Flow.advance``), if fixed
 
@@ -106,9 +113,12 @@ class Flow:
         return [say(key, **params), await self.ask(ctx)]
 
     async def take(self, ctx: Context) -> list[Reply]:
-        """Give typed text (or media, where the step takes it) to the step."""
+        """Give typed text (or media, or a shared phone number, where the step takes it) to
+        the step."""
         step, kind = self.current(ctx), ctx.event.kind
-        if step.typed is not None and (kind == Kind.TEXT or (kind == Kind.MEDIA and step.media)):
+        if step.typed is not None and (
+                (kind == Kind.TEXT and not step.contact) or (kind == Kind.MEDIA and step.media)
+                or (kind == Kind.CONTACT and step.contact)):
             return await step.typed(ctx)
         if kind == Kind.TEXT:
             return await self.again(ctx, "fallback.use_buttons")

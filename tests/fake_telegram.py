@@ -26,6 +26,15 @@ Many Requests: retry after 1" like Telegram's flood control when the bot goes fa
 many calls per second over all chats; it is a token bucket holding ``max(1, rate_limit / 10)``
 calls, so short bursts pass.  Off by default.
 
+Reply keyboards: a ``ReplyKeyboardMarkup`` (``keyboard``) stays on the chat until a message
+with ``ReplyKeyboardRemove`` (``remove_keyboard``) or another keyboard; ``reply_keyboard()``
+says which one the user has, ``FakeUser.tap`` presses one of its buttons (a plain button sends
+its label as text, a ``request_contact`` one shares the user's own contact) and
+``FakeUser.send_contact`` shares a contact card (the user's own, or someone else's).  A
+message the bot deletes is skipped by ``FakeUser.next_reply``; a silent keyboard-removal note
+(``remove_keyboard`` with ``disable_notification``) is held back briefly, until the bot
+deletes it, sends something after it, or ``TRANSIENT_HOLD`` seconds pass.
+
 It prints ``READY http://127.0.0.1:<port>/bot`` and serves until SIGTERM/SIGINT.  Control
 endpoints (JSON) live under ``/_control/``; see :meth:`FakeBotAPI._control`.
 """
@@ -97,6 +106,7 @@ _SEND_METHODS = frozenset(
 
 # Kinds of chat-log entries that FakeUser.next_reply() returns (markup-only edits are skipped).
 _REPLY_KINDS = frozenset({"send", "edit_text", "edit_caption"})
+TRANSIENT_HOLD = 0.5  # seconds a silent keyboard-removal note is held back (see above)
 
 _MEDIA_METHODS = {
     "sendPhoto": "photo",
@@ -674,6 +684,9 @@ class FakeBotAPI:
         self._bot_msgs: dict[int, dict[int, JSONDict]] = {}
         self._user_msgs: dict[int, dict[int, JSONDict]] = {}
         self._chat_log: dict[int, list[tuple[str, JSONDict]]] = {}
+        self.reply_keyboards: dict[int, JSONDict] = {}  # chat -> the reply keyboard it shows
+        self.deleted: set[tuple[int, int]] = set()  # (chat, message) the bot deleted
+        self._silent_notes: dict[tuple[int, int], float] = {}  # removal notes: sent at
         self._callbacks: dict[str, JSONDict] = {}
         self._last_update_time: dict[int, float] = {}
         self._failures: list[JSONDict] = []
@@ -823,6 +836,10 @@ class FakeBotAPI:
         """
         return [snap for _, snap in self._chat_log.get(chat_id, [])]
 
+    def reply_keyboard(self, chat_id: int) -> JSONDict | None:
+        """The reply keyboard (``ReplyKeyboardMarkup``) the chat shows now, if any."""
+        return self.reply_keyboards.get(chat_id)
+
     def current_messages(self, chat_id: int) -> list[JSONDict]:
         """The bot's messages in that chat as they are now (after edits, without deleted)."""
         return list(self._bot_msgs.get(chat_id, {}).values())
@@ -891,6 +908,8 @@ class FakeBotAPI:
             if remaining <= 0:
                 raise TimeoutError
             event = self._changed
+            if self._silent_notes:  # a held removal note is released by time alone
+                remaining = min(remaining, 0.05)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
@@ -1185,6 +1204,23 @@ class FakeBotAPI:
             return
         if not isinstance(markup, dict):
             raise _bad_request("can't parse reply keyboard markup JSON object")
+        if "remove_keyboard" in markup and markup["remove_keyboard"] is not True:
+            raise _bad_request("can't parse ReplyKeyboardRemove: remove_keyboard must be True")
+        if "keyboard" in markup:
+            keyboard = markup["keyboard"]
+            if not isinstance(keyboard, list) or not all(isinstance(r, list) for r in keyboard):
+                raise _bad_request("field \"keyboard\" of the ReplyKeyboardMarkup must be an "
+                                   "Array of Arrays")
+            for row in keyboard:
+                for button in row:
+                    text = button if isinstance(button, str) else (
+                        button.get("text") if isinstance(button, dict) else None)
+                    if not isinstance(text, str) or not text:
+                        raise _bad_request("can't parse keyboard button: Text must be a String")
+                    if isinstance(button, dict) and not isinstance(
+                            button.get("request_contact", False), bool):
+                        raise _bad_request("can't parse keyboard button: request_contact must "
+                                           "be a Boolean")
         if "inline_keyboard" not in markup:
             return
         rows = markup["inline_keyboard"]
@@ -1254,6 +1290,12 @@ class FakeBotAPI:
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             msg["reply_markup"] = markup
+        if isinstance(markup, dict) and "keyboard" in markup:
+            self.reply_keyboards[chat_id] = markup
+        if isinstance(markup, dict) and markup.get("remove_keyboard"):
+            self.reply_keyboards.pop(chat_id, None)
+            if params.get("disable_notification"):
+                self._silent_notes[(chat_id, msg["message_id"])] = time.monotonic()
         self._bot_msgs.setdefault(chat_id, {})[msg["message_id"]] = msg
         self._log(chat_id, kind, msg, markup)
         return msg
@@ -1553,6 +1595,10 @@ class FakeBotAPI:
         message_id = params.get("message_id")
         for store in (self._bot_msgs, self._user_msgs):
             if store.get(chat_id, {}).pop(message_id, None) is not None:
+                if store is self._bot_msgs:
+                    self.deleted.add((chat_id, message_id))
+                    self._chat_log.setdefault(chat_id, []).append(
+                        ("delete", {"message_id": message_id}))
                 return True
         raise _bad_request("message to delete not found")
 
@@ -1793,6 +1839,8 @@ class FakeUser:
         self.first_name = first_name
         self.language_code = language_code
         self.username = username
+        # as Telegram gives a shared contact's number: international, often without "+"
+        self.phone_number = f"62812{user_id % 10**8:08d}"
         self.answered_callbacks: list[JSONDict] = []
         self._cursor = 0
 
@@ -1917,10 +1965,38 @@ class FakeUser:
         location = {"latitude": latitude, "longitude": longitude}
         return await self._push(self._message_update({"location": location}))
 
-    async def send_contact(self, phone_number: str = "+6281234567890") -> JSONDict:
-        contact = {"phone_number": phone_number, "first_name": self.first_name,
-                   "user_id": self.id}
+    async def send_contact(self, phone_number: str = "+6281234567890", *, own: bool = True,
+                           user_id: int | None = None) -> JSONDict:
+        """Share a contact card: ``own`` (the default) is the user's own card, as the "share
+        my contact" keyboard button sends it (``user_id`` is theirs); otherwise someone
+        else's, picked from the address book (``user_id`` that person's Telegram id, or none
+        when they are not on Telegram)."""
+        contact: JSONDict = {"phone_number": phone_number,
+                             "first_name": self.first_name if own else "Teman"}
+        if own or user_id is not None:
+            contact["user_id"] = self.id if own else user_id
         return await self._push(self._message_update({"contact": contact}))
+
+    def keyboard(self) -> list[JSONDict]:
+        """The buttons of the reply keyboard the chat shows, as objects with ``text``."""
+        markup = self.api.reply_keyboard(self.chat_id) or {}
+        return [b if isinstance(b, dict) else {"text": b}
+                for row in markup.get("keyboard", []) for b in row]
+
+    def keyboard_buttons(self) -> list[str]:
+        """Labels of the reply keyboard the chat shows ([] when none)."""
+        return [b["text"] for b in self.keyboard()]
+
+    async def tap(self, label: str) -> JSONDict:
+        """Tap a reply keyboard button: a ``request_contact`` button shares the user's own
+        contact (``phone_number``); a plain one sends its label as a text message."""
+        for button in self.keyboard():
+            if button["text"] == label:
+                if button.get("request_contact"):
+                    return await self.send_contact(self.phone_number)
+                return await self._push(self._message_update({"text": label}))
+        raise AssertionError(f"user {self.id}: no reply keyboard button {label!r} "
+                             f"(keyboard: {self.keyboard_buttons()})")
 
     async def block_bot(self) -> JSONDict:
         """The user blocks the bot: pushes the my_chat_member update Telegram sends (status
@@ -1968,6 +2044,14 @@ class FakeUser:
         log = self.api._chat_log.get(self.chat_id, [])
         while self._cursor < len(log):
             kind, snapshot = log[self._cursor]
+            key = (self.chat_id, snapshot.get("message_id"))
+            if kind == "send" and key in self.api.deleted:
+                self._cursor += 1  # the bot took it back: not a reply the user keeps
+                continue
+            sent_at = self.api._silent_notes.get(key)
+            if kind == "send" and sent_at is not None and self._cursor == len(log) - 1 \
+                    and time.monotonic() - sent_at < TRANSIENT_HOLD:
+                return None  # a keyboard-removal note the bot may delete in a moment
             self._cursor += 1
             if kind in _REPLY_KINDS:
                 return snapshot

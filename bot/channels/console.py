@@ -4,6 +4,10 @@ Buttons are shown numbered; type ``#1``, ``#2``… to press one (anything else i
 step that asks for a number takes a typed number). Lines starting with ``/`` are commands;
 ``/as <id>`` switches to another person, ``/quit`` or end of input leaves.
 
+A terminal has no phone: pressing a "share my phone number" button (``contact_button``)
+shares a made-up demo number, the same for the same console person every time
+(``demo_number``: "+6280000" and six digits of a hash of the identity).
+
 Each console is a phone: its outbox transport prints only the messages to the person at its
 keyboard (``ConsoleOutbox.addresses``), with their buttons, as they arrive; messages to other
 people wait in the outbox for a console of theirs (another process on the same database, or
@@ -13,6 +17,7 @@ this one after ``/as``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import sys
 import tempfile
@@ -23,16 +28,24 @@ from typing import TextIO
 from bot.broadcasting.outbox import Delivery, RateLimiter
 from bot.channels.traits import CONSOLE
 from bot.core import Core
-from bot.events import Event, Kind, Media, Reply, t
+from bot.events import CONTACT_PAYLOAD, Event, Kind, Media, Reply, t
 from bot.render import Renderer
 
 CHANNEL = "console"
 PRESS = "#"  # what marks a button press: "#2"
 
 
+def demo_number(identity: str) -> str:
+    """The made-up phone number a console person shares: the same every time, and not an
+    Indonesian mobile number (those start "+6281"…"+6289")."""
+    digits = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big") % 10**6
+    return f"+6280000{digits:06d}"
+
+
 def parse_line(line: str, identity: str, address: str, buttons: list[str],
                language_hint: str | None) -> Event | None:
-    """Translate one typed line into an event (None for an empty line)."""
+    """Translate one typed line into an event (None for an empty line). Pressing a contact
+    button shares the console person's demo phone number (``demo_number``)."""
     text = line.strip()
     base = {"identity": identity, "channel": CHANNEL, "address": address,
             "language_hint": language_hint}
@@ -41,6 +54,8 @@ def parse_line(line: str, identity: str, address: str, buttons: list[str],
     number = text[len(PRESS):].strip()
     if text.startswith(PRESS) and number.isdigit() and buttons:
         index = int(number) - 1
+        if 0 <= index < len(buttons) and buttons[index] == CONTACT_PAYLOAD:
+            return Event(kind=Kind.CONTACT, text=demo_number(identity), **base)
         if 0 <= index < len(buttons):
             return Event(kind=Kind.BUTTON, payload=buttons[index], **base)
     if text.startswith("/") and len(text) > 1:

@@ -39,7 +39,7 @@ from bot.channels.traits import telegram_traits
 from bot.config import ConfigError, TelegramSettings
 from bot.context import Services
 from bot.core import Core
-from bot.events import Event, Kind, Reply, t
+from bot.events import Event, Kind, Reply, e164, t
 from bot.intake import Intake, idle
 from bot.render import Renderer
 from bot.web import Route, read_json
@@ -102,6 +102,13 @@ def translate(update: dict[str, Any], me: str | None = None,
     text = message.get("text")
     if isinstance(text, str):
         return Event(kind=Kind.TEXT, text=text, **base)
+    contact = message.get("contact")
+    if isinstance(contact, dict):
+        # the "share my contact" button sends the person's own card (user_id == from.id); a
+        # contact picked from the address book or forwarded is someone else's: no number
+        own = contact.get("user_id") is not None and contact.get("user_id") == user["id"]
+        number = e164(str(contact.get("phone_number") or "")) if own else ""
+        return Event(kind=Kind.CONTACT, text=number, **base)
     caption = str(message.get("caption") or "")
     photos = message.get("photo")
     if isinstance(photos, list) and photos:
@@ -246,17 +253,20 @@ class TelegramChannel:
         raise TimedOut(f"{what}: still rate-limited after retries")
 
     async def deliver(self, event: Event, lang: str, replies: list[Reply]) -> bool:
-        """Send the replies in order (answering a button press alongside); False if blocked."""
+        """Send the replies in order (answering a button press alongside); False if blocked.
+
+        Replies that do not ask for the phone number again remove its keyboard, if open."""
         ack = None
         if event.ack:
             ack = asyncio.create_task(self._answer(event.ack))
+        close = not any(reply.asks_contact for reply in replies)
         try:
             for reply in replies:
                 if self.limiter is not None:  # replies count towards the shared rate
                     await self.limiter.reply_slot()
                 try:
                     await self._call("sendMessage", self.replies.send, self.bot,
-                                     int(event.address), reply, lang)
+                                     int(event.address), reply, lang, close_keyboard=close)
                 except BadRequest as exc:  # our message is at fault: sending it again won't help
                     log.error("Telegram refused reply %s: %s", reply.text.key, exc)
         except Forbidden:
@@ -299,7 +309,21 @@ class TelegramChannel:
                          or getattr(self.bot, "username", None), self.group_commands)
 
     async def prepare(self, event: Event) -> Event:
-        return await self._check_group_admin(event) if event.group else event
+        if event.group:
+            return await self._check_group_admin(event)
+        return self._keyboard_press(event)
+
+    def _keyboard_press(self, event: Event) -> Event:
+        """A tap on a plain button of the contact keyboard (Lewati, Kembali, Batal) arrives as
+        its label: the button press it stands for, while that keyboard is open. The labels
+        are kept in memory: after a restart the text reaches the step as typed text, and the
+        step asks again (see ``telegram_replies``)."""
+        if event.kind != Kind.TEXT:
+            return event
+        payload = self.replies.keyboards.payload(event.address, event.text)
+        if payload is None:
+            return event
+        return replace(event, kind=Kind.BUTTON, payload=payload, text="")
 
     async def on_other(self, raw: dict[str, Any]) -> None:
         """A person blocked or unblocked the bot; the bot was removed from a group."""
