@@ -381,6 +381,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         per_chat_interval=values["telegram.per_chat_interval"],
         group_per_minute=values["telegram.group_per_minute"],
     )
+    checkins = [int(p) for p in values["symptoms.checkin_days"].split(",") if p.strip()]
+    if checkins and max(checkins) >= values["symptoms.retention_days"]:
+        raise ConfigError(
+            "SIAGA_SYMPTOMS_CHECKIN_DAYS: the last check-in (day "
+            f"{max(checkins)}) must come before symptoms.retention_days "
+            f"({values['symptoms.retention_days']}), when the report becomes an anonymous "
+            "count")
     if tg.webhook_url and not tg.bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set")
     if tg.webhook_url and not tg.webhook_secret:

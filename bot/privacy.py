@@ -59,7 +59,7 @@ async def forget(tx: Tx, services: Services, identity: str, person_id: int | Non
         await tx.notices.forget_volunteer(person_id)
     await tx.notices.forget_author(identity, pseudonym)  # kept notices: role only, no name
     # symptom reports become anonymous counts; consent proofs stay, under the pseudonym
-    await symptoms.forget(tx, identity, pseudonym, services.clock.now())
+    await symptoms.forget(services, tx, identity, services.clock.now())
     await tx.people.erase(identity)
     await tx.inbox.forget_sender(identity)
     await tx.roles.forget(identity, pseudonym)

@@ -67,6 +67,19 @@ def _rich_for(fmt: str) -> Callable[[Any], Any]:
     return lambda value: _BOLD.sub(r"\1", str(value))
 
 
+def _reach_for(fmt: str) -> Callable[[Any], Any]:
+    """A person's chat identity as something a coordinator can use to reach them: on
+    Telegram a link that opens a chat with that account; elsewhere the identity itself."""
+
+    def reach(value: Any) -> Any:
+        channel, _, user = str(value).partition(":")
+        if fmt == "telegram" and channel == "telegram" and user.isdigit():
+            return Markup('<a href="tg://user?id={}">{}</a>').format(user, str(value))
+        return str(value)
+
+    return reach
+
+
 class Renderer:
     def __init__(self, content: Content, fmt: str, default_language: str = "id") -> None:
         if fmt not in FORMATS:
@@ -90,6 +103,7 @@ class Renderer:
         self.env.filters["rich"] = _rich_for(fmt)
         self.env.filters["plural"] = _plural
         self.env.filters["num"] = _num
+        self.env.filters["reach"] = _reach_for(fmt)
         self._known = set(sources)
         self._cache: dict[str, Template] = {}
 

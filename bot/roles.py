@@ -114,6 +114,9 @@ async def revoke_in(services: Services, tx: Tx, identity: str, grant: Grant, act
                     now: datetime) -> Revocation:
     """The revocation inside a write (``revoke_role``)."""
     done = Revocation(identity, grant, await tx.roles.revoke(identity, grant))
+    if grant.role in ("coordinator", "health_worker"):
+        # symptom alerts not yet in their hands name residents they may no longer see
+        await tx.symptoms.drop_waiting_alerts(identity=identity)
     # their notices that have not gone out, for an audience they no longer coordinate
     for notice in await tx.notices.open_by(identity):
         if await svc.still_allowed(services, tx, notice):

@@ -381,17 +381,24 @@ async def test_export_is_a_csv_document_and_is_audited(services) -> None:
     audited = await rows(services, "SELECT actor, target FROM audit_log WHERE action = "
                                    "'symptoms.export'")
     assert audited == [("console:rt03", "reports:1")]
+    details = await rows(services, "SELECT detail FROM audit_log WHERE action = "
+                                   "'symptoms.export'")
+    assert details == [("reports 1",)]
 
 
 async def test_statistics_is_a_png_chart_with_a_summary(services) -> None:
     team = await staff(services)
     await shared(services, "warga8")
     rt = team["rt03"]
+    await rt.send("/statistik")  # one report: too few to show without pointing to someone
+    assert rt.replies[0].media is None and "Kurang dari 3 laporan" in rt.text
+    await shared(services, "warga8b")
+    await shared(services, "warga8c")
     await rt.send("/statistik")
     (reply,) = rt.replies
     assert reply.media is not None and reply.media.kind == "photo"
     assert reply.media.data.startswith(b"\x89PNG\r\n\x1a\n")
-    assert "Total 1" in rt.text and "risiko tinggi 1" in rt.text, rt.text
+    assert "Total 3" in rt.text and "risiko tinggi 3" in rt.text, rt.text
     # the chart reads counts only: no identified report is read, nothing audited as a read
     assert await rows(services, "SELECT * FROM audit_log WHERE action IN "
                                 "('symptoms.list', 'symptoms.export')") == []
@@ -413,7 +420,10 @@ async def test_a_health_worker_sees_the_whole_kelurahan_and_a_coordinator_only_t
     contacts = {r["contact"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
     assert contacts == {"console:warga9", "console:warga10"}
     await nakes.send("/statistik")
-    assert "Total 2" in nakes.text
+    assert "Kurang dari 3 laporan" in nakes.text  # two reports: no chart
+    await shared(services, "warga11", area=RT01_RW01)
+    await nakes.send("/statistik")
+    assert "Total 3" in nakes.text
 
     rt01 = team["rt01"]  # RT 01 / RW 02
     await rt01.send("/laporan")
@@ -476,7 +486,7 @@ async def test_a_note_and_closing_show_in_the_export_and_leave_the_list(services
     await rt.send("=HYPERLINK(\"http://x\") sudah ditelepon, isoman")
     assert "Catatan untuk laporan #1 disimpan" in rt.text
     await rt.send("/laporan")
-    assert "Catatan: =HYPERLINK" in rt.text
+    assert "Pak rt03: =HYPERLINK" in rt.text
     await rt.press("Selesai #1")
     assert "Laporan #1 ditandai selesai" in rt.text
     await rt.send("/laporan")
@@ -487,7 +497,7 @@ async def test_a_note_and_closing_show_in_the_export_and_leave_the_list(services
     row = next(csv.DictReader(io.StringIO(rt.replies[0].media.data.decode(  # type: ignore[union-attr]
         "utf-8-sig"))))
     assert row["status"] == "done" and row["handler"] == "console:rt03"
-    assert row["note"].startswith("'=HYPERLINK")  # not run as a formula by a spreadsheet
+    assert "=HYPERLINK" in row["note"] and not row["note"].startswith(("=", "+", "-", "@"))
     assert row["handled_at"] == row["closed_at"] == "2026-11-29 15:00:00"
     actions = {a for (a,) in await rows(services, "SELECT action FROM audit_log")}
     assert {"symptoms.handle", "symptoms.note", "symptoms.close"} <= actions

@@ -142,9 +142,13 @@ async def test_export_is_an_uploaded_csv_and_statistics_an_uploaded_png(fake, tm
         assert row["status"] == "new" and row["subject"] == "self"
         assert row["created"] == "2026-11-29 15:00:00"  # local time (WIB)
 
+        # two anonymous reports of the same day: three in all, enough to show a chart
+        svc = bot.services
+        day = svc.clock.now().astimezone(svc.settings.timezone).date().isoformat()
+        await svc.store.write(lambda tx: tx.symptoms.count(day, RT03, "moderate", reports=2))
         await rt.send("/statistik")
         photo = await reply_with(rt, "Laporan gejala 30 hari terakhir")
-        assert "Total 1" in text_of(photo) and "risiko tinggi 1" in text_of(photo)
+        assert "Total 3" in text_of(photo) and "risiko tinggi 1" in text_of(photo)
         (call,) = fake.calls_of("sendPhoto")
         png: bytes = call["photo"]["_upload"]
         assert png.startswith(b"\x89PNG\r\n\x1a\n")

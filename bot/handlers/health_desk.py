@@ -13,6 +13,8 @@ moderators see no health data. Every read of an identified report writes an audi
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.authz import Action
 from bot.context import Context
 from bot.events import Media, Reply, Text, button, say, t
@@ -86,10 +88,10 @@ async def on_handle(ctx: Context, data: Handle) -> list[Reply]:
         return [main_menu(ctx, "symptoms.desk.gone")]
     if claim.mine and claim.report.handled_at and report.handler is None:
         return [main_menu(ctx, "symptoms.desk.taken", id=data.report)]
+    if claim.report.status == "done":
+        return [main_menu(ctx, "symptoms.desk.closed_already", id=data.report)]
     if claim.mine:
         return [main_menu(ctx, "symptoms.desk.already_yours", id=data.report)]
-    if claim.report.status == "done" and not claim.handler_name:
-        return [main_menu(ctx, "symptoms.desk.closed_already", id=data.report)]
     return [main_menu(ctx, "symptoms.desk.already_taken", id=data.report,
                       name=claim.handler_name)]
 
@@ -102,7 +104,7 @@ async def on_close(ctx: Context, data: Close) -> list[Reply]:
         return [main_menu(ctx, "symptoms.desk.not_allowed")]
     if report.status == "done":
         return [main_menu(ctx, "symptoms.desk.closed_already", id=report.id)]
-    ctx.use(SymptomDesk).close(report.id)
+    ctx.use(SymptomDesk).close(report)
     return [say("symptoms.desk.closed", [[button("common.back", Reports().pack())],
                                          menu_row()], id=report.id)]
 
@@ -133,7 +135,7 @@ async def take_note(ctx: Context) -> list[Reply]:
         return [main_menu(ctx, "symptoms.desk.gone")]
     if not allowed:
         return [main_menu(ctx, "symptoms.desk.not_allowed")]
-    ctx.use(SymptomDesk).note(report_id, text)
+    await ctx.use(SymptomDesk).note(report_id, text)
     return [say("symptoms.desk.note_saved", [[button("common.back", Reports().pack())],
                                              menu_row()], id=report_id)]
 
@@ -171,12 +173,14 @@ async def stats(ctx: Context) -> list[Reply]:
         return [main_menu(ctx, "symptoms.desk.not_allowed")]
     counts, first, last = await desk.daily(scope)
     label = _scope_label(ctx, scope)
+    total = chart.summary(counts)
+    if 0 < total.total < MINIMUM:  # a chart of one or two reports could point to someone
+        return [main_menu(ctx, "symptoms.desk.stats_too_few", scope=label, minimum=MINIMUM)]
     words = _words(ctx)
     names = {level: words(t(f"symptoms.level.{level}")) for level in ("low", "moderate",
                                                                          "high")}
-    png = chart.daily_chart(counts, first, last, ctx.lang,
-                            words(t("symptoms.desk.chart_title", scope=label)), names)
-    total = chart.summary(counts)
+    png = await asyncio.to_thread(chart.daily_chart, counts, first, last, ctx.lang,
+                                  words(t("symptoms.desk.chart_title", scope=label)), names)
     rows = []
     for row in chart.by_rt(counts, ctx.areas, MINIMUM):
         if not row.folded:
@@ -184,7 +188,7 @@ async def stats(ctx: Context) -> list[Reply]:
         elif ctx.areas.rw(row.code):
             area = t("symptoms.desk.stats_other_rts", rw=ctx.areas.label(row.code))
         else:
-            area = t("symptoms.desk.stats_other_rts", rw=ctx.areas.label(row.code) or "—")
+            area = t("symptoms.desk.stats_other_areas", area=ctx.areas.label(row.code) or "")
         rows.append({"label": area, "reports": row.reports})
     hidden = sum(r["reports"] for r in rows) < total.total  # type: ignore[misc]
     caption = say("symptoms.desk.stats_caption", scope=label, total=total.total,

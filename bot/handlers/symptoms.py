@@ -1,7 +1,8 @@
 """/gejala (/symptoms): a resident reports symptoms; danger signs first, then one question a
 message, triage from the rules file, advice, and who may see the report.
 
-    /gejala ──► FLAGS ──sx-flag:<sign>──► URGENT (advice, 119, local contacts)
+    /gejala (a questionnaire already open: Lanjutkan / Mulai lagi)
+        ──► FLAGS ──sx-flag:<sign>──► URGENT (advice, 119, local contacts)
                   │                          └─sx-share:share|anonymous──► stored / counted
                   └─sx-flag:none──► SUBJECT ──► AGE ──► SYMPTOM 1 … 10 (yes/no)
                                                           ──► CONTACT ──► CONDITIONS (several)
@@ -19,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.broadcasting.schedule import format_local
 from bot.callbacks import Callback
 from bot.context import Context
 from bot.events import Reply, Text, button, say, t
 from bot.feature import Command, Feature, MenuItem, On
-from bot.flow import Flow, Step
+from bot.flow import TRAIL, Flow, Step
 from bot.handlers.info import page_text
 from bot.menu import main_menu, menu_row
 from bot.symptoms.callbacks import CheckinAnswer, MyHealthData, Withdraw
@@ -74,6 +76,11 @@ class Share(Callback, prefix="sx-share"):
     choice: Literal["share", "anonymous"]
 
 
+@dataclass(frozen=True)
+class Resume(Callback, prefix="sx-resume"):
+    choice: Literal["on", "again"]
+
+
 # --- questions -------------------------------------------------------------------------------
 
 
@@ -92,9 +99,10 @@ def ask_flags(ctx: Context) -> Reply:
 
 
 def ask_urgent_share(ctx: Context) -> Reply:
-    return say("symptoms.urgent_share",
-               [[button("symptoms.urgent_yes", Share("share").pack())],
-                [button("symptoms.urgent_no", Share("anonymous").pack())], *_nav(ctx)])
+    text = consent_text(ctx)
+    return say(text.key, [[button("symptoms.urgent_yes", Share("share").pack())],
+                          [button("symptoms.urgent_no", Share("anonymous").pack())],
+                          *_nav(ctx)], **text.params)
 
 
 def ask_subject(ctx: Context) -> Reply:
@@ -148,17 +156,19 @@ def ask_pregnant(ctx: Context) -> Reply:
 
 
 def ask_consent(ctx: Context) -> Reply:
-    return say("symptoms.consent",
-               [[button("symptoms.share", Share("share").pack())],
-                [button("symptoms.anonymous", Share("anonymous").pack())], *_nav(ctx)],
-               days=ctx.services.settings.symptoms.retention_days)
+    text = consent_text(ctx)
+    return say(text.key, [[button("symptoms.share", Share("share").pack())],
+                          [button("symptoms.anonymous", Share("anonymous").pack())],
+                          *_nav(ctx)], **text.params)
 
 
-def consent_text(ctx: Context):  # type: ignore[no-untyped-def]
+def consent_text(ctx: Context) -> Text:
     """The consent as the resident reads it (stored with a shared report as proof)."""
+    s = ctx.services.settings.symptoms
+    minutes = int(s.escalate_after.total_seconds() // 60)
     if ctx.conv.step == "urgent":
-        return t("symptoms.urgent_share")
-    return t("symptoms.consent", days=ctx.services.settings.symptoms.retention_days)
+        return t("symptoms.urgent_share", days=s.retention_days, minutes=minutes)
+    return t("symptoms.consent", days=s.retention_days, minutes=minutes)
 
 
 # --- answers -----------------------------------------------------------------------------
@@ -193,11 +203,33 @@ def local_contacts(ctx: Context) -> list[dict[str, object]]:
 
 
 async def start(ctx: Context) -> list[Reply]:
-    """Begin a report with the danger-sign question."""
+    """Begin a report with the danger-sign question (or offer to go on with an unfinished
+    one)."""
     if not ctx.areas.rt(ctx.person.area_code):
         ctx.conv.clear()
         return [main_menu(ctx, "symptoms.no_area")]
+    if ctx.conv.flow == FLOW_NAME and ctx.conv.step not in (None, "flags", "resume"):
+        ctx.conv.data["paused_at"] = ctx.conv.step
+        return await FLOW.go(ctx, "resume")
     FLOW.start(ctx, "flags")
+    return [await FLOW.ask(ctx)]
+
+
+def ask_resume(ctx: Context) -> Reply:
+    return say("symptoms.resume", [[button("symptoms.resume_go_on", Resume("on").pack())],
+                                   [button("symptoms.resume_again", Resume("again").pack())],
+                                   FLOW.cancel_row()])
+
+
+async def on_resume(ctx: Context, data: Resume) -> list[Reply]:
+    if data.choice == "again":
+        FLOW.start(ctx, "flags")
+        return [await FLOW.ask(ctx)]
+    step = ctx.conv.data.pop("paused_at", "flags")
+    trail = ctx.conv.data.get(TRAIL, [])
+    if trail and trail[-1] == step:
+        trail.pop()
+    ctx.conv.step = step if step in FLOW.steps else "flags"
     return [await FLOW.ask(ctx)]
 
 
@@ -289,16 +321,16 @@ async def on_share(ctx: Context, data: Share) -> list[Reply]:
     ambulance = ctx.services.settings.contacts.ambulance
     ctx.conv.clear()
     alerts = urgent or level == Level.HIGH
-    reachable = await desk.anyone_to_alert() if share and alerts else None
+    told = await desk.who_is_alerted() if share and alerts else None
     if urgent:
-        key = ("symptoms.urgent_told" if reachable else "symptoms.urgent_nobody") if share \
+        key = ("symptoms.urgent_told" if told else "symptoms.urgent_nobody") if share \
             else "symptoms.urgent_kept_anonymous"
-        return [main_menu(ctx, key, ambulance=ambulance)]
+        return [main_menu(ctx, key, ambulance=ambulance, told=told or "")]
     if not share:
         return [main_menu(ctx, "symptoms.stored_anonymous", ambulance=ambulance)]
     days = list(ctx.services.settings.symptoms.checkin_days) \
         if level in (Level.MODERATE, Level.HIGH) else []
-    return [main_menu(ctx, "symptoms.stored_shared", alerted=reachable, ambulance=ambulance,
+    return [main_menu(ctx, "symptoms.stored_shared", alerted=told, ambulance=ambulance,
                       checkin_days=days, subject=given.subject)]
 
 
@@ -315,11 +347,11 @@ async def on_checkin(ctx: Context, data: CheckinAnswer) -> list[Reply]:
     desk.answer_checkin(checkin_id, report, data.answer)
     ambulance = ctx.services.settings.contacts.ambulance
     if data.answer == "worse":
-        told = await desk.anyone_to_alert()
+        told = "handler" if report.status == "handling" else await desk.who_is_alerted()
         return [say("symptoms.result", level=t("symptoms.level.high"), core=0, of=0,
                     body=_page(ctx, "advice-high")),
                 main_menu(ctx, "symptoms.checkin.worse_told" if told else
-                          "symptoms.urgent_nobody", ambulance=ambulance)]
+                          "symptoms.urgent_nobody", ambulance=ambulance, told=told)]
     key = {"better": "symptoms.checkin.thanks_better", "same": "symptoms.checkin.thanks_same",
            "well": "symptoms.checkin.thanks_well"}[data.answer]
     return [main_menu(ctx, key, ambulance=ambulance)]
@@ -335,8 +367,11 @@ async def my_data(ctx: Context, _: MyHealthData | None = None) -> list[Reply]:
     reports = await desk.my_reports()
     rows = [[button("symptoms.mine.withdraw", Withdraw("ask").pack())]] \
         if reports or await desk.has_consent() else []
+    given = await desk.consent()
+    tz = ctx.services.settings.timezone
     return [say("symptoms.mine.page", [*rows, menu_row()], reports=len(reports),
-                days=ctx.services.settings.symptoms.retention_days, consent="")]
+                days=ctx.services.settings.symptoms.retention_days,
+                consent=format_local(given, tz) if given else "")]
 
 
 async def on_withdraw(ctx: Context, data: Withdraw) -> list[Reply]:
@@ -356,6 +391,7 @@ async def cancelled(ctx: Context) -> list[Reply]:
 
 FLOW = Flow(FLOW_NAME, {
     "flags": Step(ask=ask_flags),
+    "resume": Step(ask=ask_resume),
     "urgent": Step(ask=ask_urgent_share, back="flags"),
     "subject": Step(ask=ask_subject, back="flags"),
     "age": Step(ask=ask_age, back="subject"),
@@ -378,6 +414,7 @@ FEATURE = Feature(
         On(Condition, on_condition, FLOW_NAME, ("conditions",)),
         On(Pregnant, on_pregnant, FLOW_NAME, ("pregnant",)),
         On(Share, on_share, FLOW_NAME, ("urgent", "consent")),
+        On(Resume, on_resume, FLOW_NAME, ("resume",)),
         On(CheckinAnswer, on_checkin),
         On(MyHealthData, my_data),
         On(Withdraw, on_withdraw),

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.authz import Action
-from bot.broadcasting.notices import plain_renderer
+from bot.broadcasting.notices import notify, plain_renderer
 from bot.context import Context
-from bot.events import Text
+from bot.events import Text, say
 from bot.symptoms import service as svc
 from bot.symptoms.model import Answers, Level
+from db.repositories.audit import AuditEntry
 from db.repositories.symptoms import DayCount, SymptomReport
 from db.store import Tx
 
@@ -55,7 +56,8 @@ class SymptomDesk:
             if share and consent is not None else ""
         report = svc.Report(identity=self.me, channel=ctx.event.channel, lang=ctx.lang,
                             area_code=ctx.person.area_code or "", answers=answers, level=level,
-                            rules_version=rules_version, share=share, consent_text=text)
+                            rules_version=rules_version, share=share, consent_text=text,
+                            consent_kind=consent.key.rsplit(".", 1)[-1] if consent else "")
         now = self.now()
 
         async def write(tx: Tx) -> None:
@@ -63,23 +65,26 @@ class SymptomDesk:
 
         ctx.later(write, "outbox")
 
-    async def anyone_to_alert(self) -> bool:
-        """Whether an alert about this person's RT would reach someone now."""
-        area = self.ctx.person.area_code or ""
-        for identity in await self._first_recipients(area):
+    async def who_is_alerted(self) -> str:
+        """Who an alert about this person's RT reaches now: "area" (their RT/RW
+        coordinators or the puskesmas), "admins" (none of those has started the bot: the
+        deployment's admins) or "" (nobody)."""
+        chain = self.services.areas.chain(self.ctx.person.area_code or "")
+        if chain is not None:
+            kel, rw, rt = chain
+            local = await self.reads.symptoms.holders_in("coordinator", [rt.code, rw.code])
+            local += await self.reads.symptoms.holders_in("health_worker", [kel.code])
+            if local:
+                return "area" if await self._reachable(local) else ""
+        return "admins" if await self._reachable(await self.reads.roles.holders("admin")) \
+            else ""
+
+    async def _reachable(self, identities: list[str]) -> bool:
+        for identity in identities:
             person = await self.reads.people.get(identity)
             if person is not None and person.active:
                 return True
         return False
-
-    async def _first_recipients(self, area_code: str) -> list[str]:
-        chain = self.services.areas.chain(area_code)
-        if chain is None:
-            return []
-        kel, rw, rt = chain
-        found = await self.reads.symptoms.holders_in("coordinator", [rt.code, rw.code])
-        found += await self.reads.symptoms.holders_in("health_worker", [kel.code])
-        return found or await self.reads.roles.holders("admin")
 
     async def my_reports(self) -> list[SymptomReport]:
         return await self.reads.symptoms.of_person(self.me)
@@ -87,12 +92,17 @@ class SymptomDesk:
     async def has_consent(self) -> bool:
         return await self.reads.symptoms.has_consent(self.me)
 
+    async def consent(self) -> datetime | None:
+        """When the consent still in force was given, if any."""
+        found = await self.reads.symptoms.latest_consent(self.me)
+        return found[1] if found else None
+
     def withdraw(self) -> None:
         """Withdraw the health-data consent in this update's commit."""
         now = self.now()
 
         async def write(tx: Tx) -> None:
-            await svc.withdraw(tx, self.me, now)
+            await svc.withdraw(self.services, tx, self.me, now)
 
         self.ctx.later(write)
 
@@ -118,10 +128,14 @@ class SymptomDesk:
                 await tx.symptoms.mark_well(report.id, now)
                 await tx.symptoms.stop_checkins([report.id])
             elif answer == "worse":
-                await tx.symptoms.reopen(report.id, Level.HIGH,
-                                         now + services.settings.symptoms.escalate_after)
+                await tx.symptoms.worsened(report.id, now,
+                                           now + services.settings.symptoms.escalate_after)
                 fresh = await tx.symptoms.get(report.id)
-                if fresh is not None:
+                if fresh is None:
+                    return
+                if fresh.status == "handling" and fresh.handler:  # theirs: tell them
+                    await svc.alert(services, tx, fresh, 0, now, only=[fresh.handler])
+                else:
                     await svc.alert(services, tx, fresh, 0, now)
 
         self.ctx.later(write, "outbox")
@@ -195,22 +209,33 @@ class SymptomDesk:
             return ""
         return await self.reads.roles.display_name(identity) or identity
 
-    def close(self, report_id: int) -> None:
+    def close(self, report: SymptomReport) -> None:
+        """Mark the report done; a handler who is someone else is told who closed it."""
         now = self.now()
 
         async def write(tx: Tx) -> None:
-            await tx.symptoms.close(report_id, self.me, now)
-            await tx.audit.add(svc.AuditEntry(at=now, actor=self.me, action="symptoms.close",
-                                              target=f"report:{report_id}", outcome="done"))
+            if not await tx.symptoms.close(report.id, self.me, now):
+                return
+            await tx.symptoms.drop_waiting_alerts(report.id)
+            if report.handler and report.handler != self.me:
+                await notify(tx, report.handler,
+                             say("symptoms.desk.closed_by_other", id=report.id,
+                                 name=await svc.name_of(tx, self.me)),
+                             now, kind="symptom_alert", ref_id=report.id)
+            await tx.audit.add(AuditEntry(at=now, actor=self.me, action="symptoms.close",
+                                              target=f"report:{report.id}", outcome="done"))
 
-        self.ctx.later(write)
+        self.ctx.later(write, "outbox")
 
-    def note(self, report_id: int, text: str) -> None:
-        now = self.now()
+    async def note(self, report_id: int, text: str) -> None:
+        """Add a note, signed with my name and the time."""
+        now, tz = self.now(), self.services.settings.timezone
+        name = await self.handler_name(self.me)
+        line = f"{now.astimezone(tz):%d/%m %H.%M} {name}: {text}"
 
         async def write(tx: Tx) -> None:
-            await tx.symptoms.set_note(report_id, text)
-            await tx.audit.add(svc.AuditEntry(at=now, actor=self.me, action="symptoms.note",
+            await tx.symptoms.add_note(report_id, line)
+            await tx.audit.add(AuditEntry(at=now, actor=self.me, action="symptoms.note",
                                               target=f"report:{report_id}", outcome="done"))
 
         self.ctx.later(write)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.broadcasting.notices import notify, notify_role
-from bot.broadcasting.schedule import format_local
+from bot.broadcasting.schedule import format_date, format_local
 from bot.context import Services
 from bot.events import Reply, button, reply_to_json, say, t
 from bot.symptoms.callbacks import CheckinAnswer, Handle
@@ -31,8 +31,9 @@ from db.store import Tx
 
 log = logging.getLogger(__name__)
 
-CONSENT_VERSION = "gejala-1"  # change it whenever the text of symptoms.consent changes
+CONSENT_VERSION = "2"  # change it whenever the text of symptoms.consent or urgent_share changes
 ESCALATE_RW, ESCALATE_ADMINS = 1, 2  # the stages after the first alert
+DRAFT_KEPT = timedelta(hours=24)  # an unfinished questionnaire's answers, then dropped
 
 
 def local_day(services: Services, when: datetime) -> str:
@@ -60,6 +61,12 @@ class Report:
     rules_version: str
     share: bool
     consent_text: str = ""  # the consent as the resident read it (when they shared)
+    consent_kind: str = "consent"  # which text: "consent" or "urgent_share"
+
+    @property
+    def consent_version(self) -> str:
+        """E.g. "gejala-2-consent-id": the version, the text and its language."""
+        return f"gejala-{CONSENT_VERSION}-{self.consent_kind}-{self.lang}"
 
 
 async def store(services: Services, tx: Tx, report: Report, now: datetime) -> int | None:
@@ -70,7 +77,7 @@ async def store(services: Services, tx: Tx, report: Report, now: datetime) -> in
     if not report.share:
         await tx.symptoms.count(day, report.area_code, report.level, urgent=a.urgent)
         return None
-    consent = await tx.symptoms.add_consent(report.identity, CONSENT_VERSION,
+    consent = await tx.symptoms.add_consent(report.identity, report.consent_version,
                                             report.consent_text, report.lang, report.channel,
                                             now)
     urgent = alerts_now(report.level, a.urgent)
@@ -113,6 +120,10 @@ async def recipients(services: Services, tx: Tx, report: SymptomReport, stage: i
 
 def report_params(services: Services, report: SymptomReport) -> dict[str, object]:
     """What a coordinator reads about a report (alert, list): never more than this."""
+    return _params(services, report)
+
+
+def _params(services: Services, report: SymptomReport) -> dict[str, object]:
     return dict(
         id=report.id, level=t(f"symptoms.level.{report.level}"), high=report.level == "high",
         urgent=report.urgent,
@@ -125,7 +136,7 @@ def report_params(services: Services, report: SymptomReport) -> dict[str, object
         pregnant=report.pregnant,
         area=services.areas.label(report.area_code, full=True) or report.area_code,
         contact=report.identity, status=t(f"symptoms.status.{report.status}"),
-        note=report.note,
+        note=report.note, worsened=report.worsened_at is not None,
         at=format_local(report.created_at, services.settings.timezone))
 
 
@@ -136,10 +147,10 @@ def alert_replies(services: Services, report: SymptomReport, stage: int) -> list
 
 
 async def alert(services: Services, tx: Tx, report: SymptomReport, stage: int,
-                now: datetime) -> list[str]:
-    """Alert the ``stage`` recipients (urgent: no quiet hours); each alert is audited as a
-    read of the report. Returns who could be reached now."""
-    holders = await recipients(services, tx, report, stage)
+                now: datetime, only: list[str] | None = None) -> list[str]:
+    """Alert the ``stage`` recipients (or ``only`` these people; urgent: no quiet hours);
+    each alert is audited as a read of the report. Returns who could be reached now."""
+    holders = only if only is not None else await recipients(services, tx, report, stage)
     reached = await notify_role(services, tx, holders,
                                 lambda lang, channel: alert_replies(services, report, stage),
                                 now, kind="symptom_alert", ref_id=report.id)
@@ -158,8 +169,8 @@ async def audit_read(tx: Tx, actor: str, action: str, reports: list[SymptomRepor
     """One audit row for one read of identified reports (a list, an export)."""
     ids = ",".join(str(r.id) for r in reports) or "none"
     await tx.audit.add(AuditEntry(at=now, actor=actor, action=action,
-                                  target=f"reports:{ids}"[:500], outcome="read",
-                                  detail=detail or f"{len(reports)} reports"))
+                                  target=f"reports:{len(reports)}", outcome="read",
+                                  detail=detail or f"reports {ids}"))
 
 
 # --- the claim ---------------------------------------------------------------------------
@@ -182,7 +193,9 @@ async def claim(services: Services, tx: Tx, report_id: int, actor: str, now: dat
     report = await tx.symptoms.get(report_id)
     if report is None:
         return Claim(None, False)
-    if await tx.symptoms.claim(report_id, actor, now):
+    fast = (now - report.created_at) <= timedelta(hours=1)
+    if await tx.symptoms.claim(report_id, actor, now, fast):
+        await tx.symptoms.drop_waiting_alerts(report_id)
         name = await name_of(tx, actor)
         stage_holders: list[str] = []
         for stage in range(report.escalation + 1):
@@ -207,7 +220,7 @@ def checkin_reply(checkin_id: int, report: SymptomReport) -> Reply:
             [button("symptoms.checkin.worse", CheckinAnswer(checkin_id, "worse").pack())],
             [button("symptoms.checkin.well", CheckinAnswer(checkin_id, "well").pack())]]
     return say("symptoms.checkin.question", rows, subject=report.subject,
-               day=report.created_at.date().isoformat())
+               day=format_date(report.day))
 
 
 @dataclass(frozen=True)
@@ -267,21 +280,24 @@ async def follow_up_loop(services: Services, every: float = 30.0) -> None:
 # --- withdrawal, erasure, retention ---------------------------------------------------------
 
 
-async def withdraw(tx: Tx, identity: str, now: datetime) -> int:
+async def withdraw(services: Services, tx: Tx, identity: str, now: datetime) -> int:
     """The resident withdraws their consent: their identified reports become anonymous
-    counts (their check-ins stop). Returns how many reports were made anonymous."""
+    counts (their check-ins stop); the consent proofs stay, withdrawn, under a pseudonym.
+    Returns how many reports were made anonymous."""
     reports = await tx.symptoms.of_person(identity)
-    await tx.symptoms.anonymise(reports)
-    await tx.symptoms.withdraw_consents(identity, now)
+    await tx.symptoms.forget_consents(identity, services.pseudonyms(identity), now)
+    await tx.symptoms.anonymise(reports, services.pseudonyms)
     return len(reports)
 
 
-async def forget(tx: Tx, identity: str, pseudonym: str, now: datetime) -> int:
-    """Erasure: reports become counts; the consent proofs stay, withdrawn, under a
-    pseudonym."""
+async def forget(services: Services, tx: Tx, identity: str, now: datetime) -> int:
+    """Erasure: their reports become counts, the consent proofs stay (withdrawn) under a
+    pseudonym, and reports they handled as a coordinator name them by pseudonym."""
+    pseudonym = services.pseudonyms(identity)
     reports = await tx.symptoms.of_person(identity)
-    await tx.symptoms.anonymise(reports)
     await tx.symptoms.forget_consents(identity, pseudonym, now)
+    await tx.symptoms.anonymise(reports, services.pseudonyms)
+    await tx.symptoms.forget_handler(identity, pseudonym)
     return len(reports)
 
 
@@ -290,7 +306,9 @@ async def expire(services: Services, tx: Tx, now: datetime) -> int:
     cutoff = now - timedelta(days=services.settings.symptoms.retention_days)
     total = 0
     while batch := await tx.symptoms.older_than(cutoff):
-        total += await tx.symptoms.anonymise(batch)
+        total += await tx.symptoms.anonymise(batch, services.pseudonyms)
+    # questionnaires left unfinished hold health answers nobody agreed to keep
+    await tx.symptoms.forget_stale_drafts(now - DRAFT_KEPT)
     return total
 
 

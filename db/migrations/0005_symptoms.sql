@@ -35,10 +35,12 @@ CREATE TABLE symptom_report (
     note          TEXT NOT NULL DEFAULT '',
     created_at    TEXT NOT NULL,
     handled_at    TEXT,
+    fast          INTEGER NOT NULL DEFAULT 0,  -- taken within an hour of the report
     closed_at     TEXT,
     escalation    INTEGER NOT NULL DEFAULT 0,  -- 0 alerted RT+RW, 1 RW reminded, 2 admins
     escalate_at   TEXT,                  -- next escalation while nobody handles it
-    well_at       TEXT                   -- the resident said they are well
+    well_at       TEXT,                  -- the resident said they are well
+    worsened_at   TEXT                   -- a check-in said "worse"
 );
 CREATE INDEX symptom_report_area ON symptom_report (area_code, created_at);
 CREATE INDEX symptom_report_identity ON symptom_report (identity);

@@ -3,7 +3,7 @@ proof, and check-ins."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,7 @@ class SymptomReport:
     escalation: int
     escalate_at: datetime | None
     well_at: datetime | None
+    worsened_at: datetime | None = None
 
     @property
     def urgent(self) -> bool:
@@ -102,7 +103,7 @@ def _report(row: aiosqlite.Row) -> SymptomReport:
         note=row["note"], created_at=_dt(row["created_at"]),  # type: ignore[arg-type]
         handled_at=_dt(row["handled_at"]), closed_at=_dt(row["closed_at"]),
         escalation=row["escalation"], escalate_at=_dt(row["escalate_at"]),
-        well_at=_dt(row["well_at"]))
+        well_at=_dt(row["well_at"]), worsened_at=_dt(row["worsened_at"]))
 
 
 def _marks(items: Iterable[object]) -> str:
@@ -121,10 +122,18 @@ class SymptomsRepo:
 
     async def add_consent(self, identity: str, version: str, text: str, lang: str,
                           channel: str, now: datetime) -> int:
-        cur = await self.conn.execute(
+        async with self.conn.execute(
             "INSERT INTO health_consent (identity, version, text, lang, channel, given_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (identity, version, text, lang, channel, now.isoformat()))
-        return int(cur.lastrowid or 0)
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (identity, version, text, lang, channel, now.isoformat())) as cur:
+            return int((await cur.fetchone())[0])
+
+    async def latest_consent(self, identity: str) -> tuple[str, datetime] | None:
+        """(version, given at) of the person's latest consent still in force."""
+        rows = await self._rows(
+            "SELECT version, given_at FROM health_consent WHERE identity = ? AND "
+            "withdrawn_at IS NULL ORDER BY id DESC LIMIT 1", (identity,))
+        return (rows[0]["version"], _dt(rows[0]["given_at"])) if rows else None  # type: ignore[return-value]
 
     async def has_consent(self, identity: str) -> bool:
         rows = await self._rows(
@@ -148,17 +157,17 @@ class SymptomsRepo:
     # --- reports ---------------------------------------------------------------------------
 
     async def add(self, r: NewReport) -> int:
-        cur = await self.conn.execute(
+        async with self.conn.execute(
             "INSERT INTO symptom_report (identity, consent_id, area_code, day, subject, "
             "age_group, red_flags, symptoms, close_contact, conditions, pregnant, level, "
             "rules_version, created_at, escalate_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (r.identity, r.consent_id, r.area_code, r.day, r.subject, r.age_group,
              ",".join(r.red_flags), ",".join(r.symptoms), r.close_contact,
              ",".join(r.conditions), None if r.pregnant is None else int(r.pregnant),
              r.level, r.rules_version, r.created_at.isoformat(),
-             r.escalate_at.isoformat() if r.escalate_at else None))
-        return int(cur.lastrowid or 0)
+             r.escalate_at.isoformat() if r.escalate_at else None)) as cur:
+            return int((await cur.fetchone())[0])
 
     async def get(self, report_id: int) -> SymptomReport | None:
         rows = await self._rows("SELECT * FROM symptom_report WHERE id = ?", (report_id,))
@@ -180,12 +189,13 @@ class SymptomsRepo:
             (*area_codes, *statuses, limit))
         return [_report(r) for r in rows]
 
-    async def claim(self, report_id: int, handler: str, now: datetime) -> bool:
-        """The first to press "I'll handle it" owns the report; False if someone has."""
+    async def claim(self, report_id: int, handler: str, now: datetime, fast: bool) -> bool:
+        """The first to press "I'll handle it" owns the report; False if someone has.
+        ``fast``: taken within an hour of the report (kept for the figures)."""
         cur = await self.conn.execute(
             "UPDATE symptom_report SET handler = ?, handled_at = ?, status = 'handling', "
-            "escalate_at = NULL WHERE id = ? AND handler IS NULL AND status = 'new'",
-            (handler, now.isoformat(), report_id))
+            "escalate_at = NULL, fast = ? WHERE id = ? AND handler IS NULL AND status = 'new'",
+            (handler, now.isoformat(), int(fast), report_id))
         return cur.rowcount == 1
 
     async def close(self, report_id: int, handler: str, now: datetime) -> bool:
@@ -196,21 +206,64 @@ class SymptomsRepo:
             (now.isoformat(), handler, now.isoformat(), report_id))
         return cur.rowcount == 1
 
-    async def set_note(self, report_id: int, note: str) -> None:
+    async def add_note(self, report_id: int, line: str, limit: int = 2000) -> None:
+        """Add a line to the report's notes (the newest last; the oldest dropped past
+        ``limit`` characters)."""
+        report = await self.get(report_id)
+        if report is None:
+            return
+        notes = "\n".join(filter(None, (report.note, line)))
         await self.conn.execute("UPDATE symptom_report SET note = ? WHERE id = ?",
-                                (note, report_id))
+                                (notes[-limit:], report_id))
 
-    async def reopen(self, report_id: int, level: str, escalate_at: datetime | None) -> None:
-        """A check-in said "worse": the report is new again at ``level``."""
+    async def worsened(self, report_id: int, now: datetime, escalate_at: datetime | None
+                       ) -> None:
+        """A check-in said "worse". A report someone handles stays theirs; otherwise (never
+        taken, or closed) it is new again, alerted and escalated afresh. The level the
+        triage gave is kept."""
         await self.conn.execute(
-            "UPDATE symptom_report SET status = 'new', level = ?, handler = NULL, "
-            "handled_at = NULL, closed_at = NULL, escalation = 0, escalate_at = ? "
+            "UPDATE symptom_report SET worsened_at = ?, "
+            "status = CASE WHEN status = 'handling' THEN status ELSE 'new' END, "
+            "handler = CASE WHEN status = 'handling' THEN handler ELSE NULL END, "
+            "closed_at = NULL, escalation = CASE WHEN status = 'handling' THEN escalation "
+            "ELSE 0 END, escalate_at = CASE WHEN status = 'handling' THEN NULL ELSE ? END "
             "WHERE id = ?",
-            (level, escalate_at.isoformat() if escalate_at else None, report_id))
+            (now.isoformat(), escalate_at.isoformat() if escalate_at else None, report_id))
 
     async def mark_well(self, report_id: int, now: datetime) -> None:
-        await self.conn.execute("UPDATE symptom_report SET well_at = ? WHERE id = ?",
-                                (now.isoformat(), report_id))
+        """The resident is well: no more check-ins, no more escalation."""
+        await self.conn.execute(
+            "UPDATE symptom_report SET well_at = ?, escalate_at = NULL WHERE id = ?",
+            (now.isoformat(), report_id))
+
+    async def forget_handler(self, identity: str, pseudonym: str) -> None:
+        """Erasure of a coordinator: the reports they handled name them by pseudonym."""
+        await self.conn.execute("UPDATE symptom_report SET handler = ? WHERE handler = ?",
+                                (pseudonym, identity))
+
+    async def drop_waiting_alerts(self, report_id: int | None = None,
+                                  identity: str | None = None) -> None:
+        """Alerts kept for people who have not started the bot: about a report that is now
+        taken or closed, or (a revoked role) for one person."""
+        if report_id is not None:
+            await self.conn.execute(
+                "DELETE FROM waiting_message WHERE kind = 'symptom_alert' AND ref_id = ?",
+                (report_id,))
+        if identity is not None:
+            await self.conn.execute(
+                "DELETE FROM waiting_message WHERE kind = 'symptom_alert' AND identity = ?",
+                (identity,))
+            await self.conn.execute(
+                "DELETE FROM outbox WHERE kind = 'symptom_alert' AND status = 'queued' AND "
+                "person_id = (SELECT id FROM person WHERE identity = ?)", (identity,))
+
+    async def forget_stale_drafts(self, before: datetime) -> int:
+        """Questionnaires left unfinished (health answers given without consent): their
+        answers go."""
+        cur = await self.conn.execute(
+            "UPDATE conversation SET flow = NULL, step = NULL, data = '{}' "
+            "WHERE flow = 'symptoms' AND updated_at < ?", (before.isoformat(),))
+        return cur.rowcount
 
     async def due_escalations(self, now: datetime, limit: int = 100) -> list[SymptomReport]:
         rows = await self._rows(
@@ -239,18 +292,21 @@ class SymptomsRepo:
             (day, area_code, level, reports, int(urgent) * reports,
              int(handled_fast) * reports))
 
-    async def anonymise(self, reports: list[SymptomReport]) -> int:
-        """Turn identified reports into counts: the rows, their check-ins and the alerts
-        that name the reporter go."""
+    async def anonymise(self, reports: list[SymptomReport],
+                        pseudonym: Callable[[str], str]) -> int:
+        """Turn identified reports into counts: the rows, their check-ins and the messages
+        that name the reporter go; the consent proofs stay under ``pseudonym(identity)``."""
         for r in reports:
-            fast = (r.handled_at is not None
-                    and (r.handled_at - r.created_at).total_seconds() <= 3600)
+            fast = await self._fast(r.id)
             await self.count(r.day, r.area_code, r.level, r.urgent, fast)
+            await self.conn.execute(
+                "UPDATE health_consent SET identity = ? WHERE id = ?",
+                (pseudonym(r.identity), r.consent_id))
         if reports:
             ids = [r.id for r in reports]
             await self.forget_alerts(ids)
-            await self.conn.execute(  # check-ins queued but not sent: not sent any more
-                "DELETE FROM outbox WHERE kind = 'checkin' AND status = 'queued' AND ref_id IN "
+            await self.conn.execute(  # check-ins: queued (not sent any more) or sent
+                "DELETE FROM outbox WHERE kind = 'checkin' AND ref_id IN "
                 f"(SELECT id FROM symptom_checkin WHERE report_id IN ({_marks(ids)}))", ids)
             await self.conn.execute(
                 f"DELETE FROM symptom_checkin WHERE report_id IN ({_marks(ids)})", ids)
@@ -270,6 +326,10 @@ class SymptomsRepo:
                 f"DELETE FROM {table} WHERE kind = 'symptom_alert' AND ref_id IN ({marks})",
                 report_ids)
 
+    async def _fast(self, report_id: int) -> bool:
+        rows = await self._rows("SELECT fast FROM symptom_report WHERE id = ?", (report_id,))
+        return bool(rows and rows[0]["fast"])
+
     async def older_than(self, before: datetime, limit: int = 500) -> list[SymptomReport]:
         rows = await self._rows(
             "SELECT * FROM symptom_report WHERE created_at < ? ORDER BY id LIMIT ?",
@@ -287,9 +347,8 @@ class SymptomsRepo:
             "  SELECT day, area_code, level, reports, urgent, handled_fast FROM symptom_count"
             f"  WHERE area_code IN ({marks}) AND day >= ?"
             "  UNION ALL"
-            "  SELECT day, area_code, level, 1, red_flags != '', "
-            "    handled_at IS NOT NULL AND "
-            "    (julianday(handled_at) - julianday(created_at)) * 86400 <= 3600"
+            "  SELECT day, area_code, level, 1, "
+            "    CASE WHEN red_flags != '' THEN 1 ELSE 0 END, fast"
             f"  FROM symptom_report WHERE area_code IN ({marks}) AND day >= ?"
             ") GROUP BY day, area_code, level ORDER BY day, area_code, level",
             (*area_codes, since_day, *area_codes, since_day))
