@@ -32,7 +32,8 @@ class Action(StrEnum):
     REPORTS_VIEW = "reports.view"  # symptom reports: alert, list, handle
     REPORTS_EXPORT = "reports.export"
     STATS_VIEW = "stats.view"
-    VOLUNTEERS_VIEW = "volunteers.view"
+    VOLUNTEERS_VIEW = "volunteers.view"  # list, export
+    VOLUNTEERS_CALL = "volunteers.call"  # call-outs, assigning help requests
     # deployment-wide
     HOAX_REVIEW = "hoax.review"
     CONTENT_APPROVE = "content.approve"
@@ -42,7 +43,7 @@ class Action(StrEnum):
 
 AREA_ACTIONS = frozenset(
     {Action.INVITE_VIEW, Action.BROADCAST_SEND, Action.REPORTS_VIEW, Action.REPORTS_EXPORT,
-     Action.STATS_VIEW, Action.VOLUNTEERS_VIEW}
+     Action.STATS_VIEW, Action.VOLUNTEERS_VIEW, Action.VOLUNTEERS_CALL}
 )
 # what a health worker may do in the kelurahan they serve (and nothing else)
 HEALTH_ACTIONS = frozenset({Action.REPORTS_VIEW, Action.REPORTS_EXPORT, Action.STATS_VIEW})

@@ -131,6 +131,9 @@ FIELDS: tuple[Field, ...] = (
           check=_positive),
     Field("symptoms.checkin_days", "SIAGA_SYMPTOMS_CHECKIN_DAYS", "str", "2,5",
           check=_day_list),
+    # accepted volunteers are reminded this many hours before a call-out starts
+    Field("volunteers.reminder_hours", "SIAGA_VOLUNTEERS_REMINDER_HOURS", "int", 2,
+          check=_not_negative),
     Field("broadcast.requires_approval", "SIAGA_BROADCAST_REQUIRES_APPROVAL", "bool", True),
     Field("broadcast.urgent_skips_approval", "SIAGA_BROADCAST_URGENT_SKIPS_APPROVAL", "bool",
           False),
@@ -206,6 +209,11 @@ class SymptomSettings:
 
 
 @dataclass(frozen=True)
+class VolunteerSettings:
+    reminder: timedelta = timedelta(hours=2)  # before a call-out starts (0: no reminder)
+
+
+@dataclass(frozen=True)
 class BroadcastSettings:
     requires_approval: bool = True
     urgent_skips_approval: bool = False
@@ -250,6 +258,7 @@ class Settings:
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     symptoms: SymptomSettings = field(default_factory=SymptomSettings)
+    volunteers: VolunteerSettings = field(default_factory=VolunteerSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -431,6 +440,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         inbox_retention_days=values["privacy.inbox_retention_days"],
         unconsented_retention_days=values["privacy.unconsented_retention_days"],
+        volunteers=VolunteerSettings(
+            reminder=timedelta(hours=values["volunteers.reminder_hours"])),
         broadcast=BroadcastSettings(
             requires_approval=values["broadcast.requires_approval"],
             urgent_skips_approval=values["broadcast.urgent_skips_approval"],

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bot.context import Context, Services
 from bot.symptoms import service as symptoms
+from bot.volunteers import service as volunteers
 from db.repositories.audit import Mentions
 from db.store import Store, Tx
 
@@ -54,6 +55,9 @@ async def forget(tx: Tx, services: Services, identity: str, person_id: int | Non
                  address: str | None = None) -> Mentions:
     """Erase ``identity`` in this write (see the module's description)."""
     pseudonym = services.pseudonyms(identity)
+    # as a volunteer (places given back, help tasks back to the coordinator), a household
+    # asking for help, a coordinator who called volunteers
+    await volunteers.forget(services, tx, identity, person_id, services.clock.now())
     if person_id is not None:  # messages queued or sent to them, and their volunteer record
         await tx.outbox.forget_person(person_id)
         await tx.notices.forget_volunteer(person_id)

@@ -18,6 +18,7 @@ from db.repositories.outbox import OutboxRepo
 from db.repositories.people import PeopleRepo
 from db.repositories.roles import RolesRepo
 from db.repositories.symptoms import SymptomsRepo
+from db.repositories.volunteers import VolunteersRepo
 
 T = TypeVar("T")
 
@@ -25,7 +26,8 @@ T = TypeVar("T")
 class Tx:
     """Every repository, bound to one connection (a write transaction, or committed reads)."""
 
-    __slots__ = ("audit", "inbox", "notices", "outbox", "people", "roles", "symptoms")
+    __slots__ = ("audit", "inbox", "notices", "outbox", "people", "roles", "symptoms",
+                 "volunteers")
 
     def __init__(self, conn: Any) -> None:
         self.audit = AuditRepo(conn)
@@ -35,6 +37,7 @@ class Tx:
         self.people = PeopleRepo(conn)
         self.roles = RolesRepo(conn)
         self.symptoms = SymptomsRepo(conn)
+        self.volunteers = VolunteersRepo(conn)
 
 
 Write = Callable[[Tx], Awaitable[T]]

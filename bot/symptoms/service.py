@@ -267,13 +267,19 @@ async def run_due(services: Services, now: datetime | None = None) -> Due:
 
 
 async def follow_up_loop(services: Services, every: float = 30.0) -> None:
-    """Run ``run_due`` every ``every`` seconds (schedules live in the database: a restart
-    loses none)."""
+    """Run ``run_due`` (and the volunteers' call-out reminders) every ``every`` seconds
+    (schedules live in the database: a restart loses none)."""
+    from bot.volunteers import service as volunteers  # reminders of call-outs, same beat
+
     while True:
         try:
             await run_due(services)
         except Exception:
             log.exception("symptom follow-up failed")
+        try:
+            await volunteers.run_due(services)
+        except Exception:
+            log.exception("call-out reminders failed")
         await asyncio.sleep(every)
 
 

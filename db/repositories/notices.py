@@ -189,10 +189,15 @@ class NoticesRepo:
     @staticmethod
     def _audience_sql(rt_codes: list[str], segment: str) -> tuple[str, list[Any]]:
         marks = ", ".join("?" for _ in rt_codes)
-        join = " JOIN volunteer v ON v.person_id = p.id" if segment == "volunteers" else ""
-        where = (f"FROM person p{join} WHERE p.area_code IN ({marks}) AND p.active = 1 AND "
-                 "p.consent_version IS NOT NULL")
-        return where, list(rt_codes)
+        if segment != "volunteers":
+            return (f"FROM person p WHERE p.area_code IN ({marks}) AND p.active = 1 AND "
+                    "p.consent_version IS NOT NULL", list(rt_codes))
+        # volunteers who live in those RTs, or help there (in the RT or its whole RW)
+        rws = sorted({code.rsplit("-rt", 1)[0] for code in rt_codes})
+        helps = ", ".join("?" for _ in [*rt_codes, *rws])
+        return (f"FROM person p JOIN volunteer v ON v.person_id = p.id WHERE "
+                f"(p.area_code IN ({marks}) OR v.area_code IN ({helps})) AND p.active = 1 AND "
+                "p.consent_version IS NOT NULL", [*rt_codes, *rt_codes, *rws])
 
     async def reach(self, rt_codes: list[str], segment: str, category: str) -> tuple[int, int]:
         """(people it reaches now, people who turned regular notices off) in those RTs."""

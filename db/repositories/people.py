@@ -95,6 +95,13 @@ class PeopleRepo:
             row = await cur.fetchone()
         return _person(row) if row else None
 
+    async def by_id(self, person_id: int) -> Person | None:
+        async with self.conn.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM person p WHERE p.id = ?", (person_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _person(row) if row else None
+
     async def save(self, person: Person, conv: Conversation, now: datetime) -> Person:
         """Insert or update the person and their conversation state (inside a write)."""
         values = (
