@@ -63,11 +63,15 @@ def helps_in(services: Services, volunteer: Volunteer, area_code: str) -> bool:
 
 
 def available(services: Services, volunteer: Volunteer, starts_at: datetime) -> bool:
-    """Free at that time: weekdays or weekends by the day, or evenings from 17:00."""
+    """Free at that time: "weekends" any time on Saturday and Sunday, "weekdays" in the day
+    from Monday to Friday, "evenings" from 17:00 on any day."""
     local = starts_at.astimezone(services.settings.timezone)
-    day = "weekends" if local.weekday() >= 5 else "weekdays"
-    return (day in volunteer.availability
-            or (local.hour >= EVENING_FROM and "evenings" in volunteer.availability))
+    free = set(volunteer.availability)
+    if local.hour >= EVENING_FROM and "evenings" in free:
+        return True
+    if local.weekday() >= 5:
+        return "weekends" in free
+    return local.hour < EVENING_FROM and "weekdays" in free
 
 
 async def volunteers_for(services: Services, reads: Tx, scope: list[str]) -> list[Volunteer]:
