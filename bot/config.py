@@ -84,6 +84,10 @@ def _spo2(value: int) -> str | None:
     return None if 80 <= value <= 99 else "must be a percentage between 80 and 99"
 
 
+def _fraction(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be a number above 0 and at most 1, e.g. 0.875"
+
+
 def _day_list(value: str) -> str | None:
     parts = [p.strip() for p in value.split(",") if p.strip()]
     if not all(p.isdigit() and 1 <= int(p) <= 60 for p in parts):
@@ -134,6 +138,16 @@ FIELDS: tuple[Field, ...] = (
     # accepted volunteers are reminded this many hours before a call-out starts
     Field("volunteers.reminder_hours", "SIAGA_VOLUNTEERS_REMINDER_HOURS", "int", 2,
           check=_not_negative),
+    # hoax reports: matching thresholds (after Meedan Check) and moderation limits
+    Field("hoax.similar_threshold", "SIAGA_HOAX_SIMILAR_THRESHOLD", "float", 0.70,
+          check=_fraction),
+    Field("hoax.auto_threshold", "SIAGA_HOAX_AUTO_THRESHOLD", "float", 0.875,
+          check=_fraction),
+    Field("hoax.photo_distance", "SIAGA_HOAX_PHOTO_DISTANCE", "int", 10, check=_not_negative),
+    Field("moderation.claim_minutes", "SIAGA_MODERATION_CLAIM_MINUTES", "int", 30,
+          check=_positive),
+    Field("moderation.reports_per_hour", "SIAGA_MODERATION_REPORTS_PER_HOUR", "int", 10,
+          check=_positive),
     Field("broadcast.requires_approval", "SIAGA_BROADCAST_REQUIRES_APPROVAL", "bool", True),
     Field("broadcast.urgent_skips_approval", "SIAGA_BROADCAST_URGENT_SKIPS_APPROVAL", "bool",
           False),
@@ -214,6 +228,15 @@ class VolunteerSettings:
 
 
 @dataclass(frozen=True)
+class HoaxSettings:
+    similar_threshold: float = 0.70  # shown to moderators as a similar case
+    auto_threshold: float = 0.875  # a report joins the case by itself
+    photo_distance: int = 10  # Hamming distance of two photo hashes that match
+    claim_minutes: int = 30  # a moderator's hold on a case expires after this
+    reports_per_hour: int = 10  # hoax reports one person may send in an hour
+
+
+@dataclass(frozen=True)
 class BroadcastSettings:
     requires_approval: bool = True
     urgent_skips_approval: bool = False
@@ -259,6 +282,7 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     symptoms: SymptomSettings = field(default_factory=SymptomSettings)
     volunteers: VolunteerSettings = field(default_factory=VolunteerSettings)
+    hoax: HoaxSettings = field(default_factory=HoaxSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -397,6 +421,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"{max(checkins)}) must come before symptoms.retention_days "
             f"({values['symptoms.retention_days']}), when the report becomes an anonymous "
             "count")
+    if values["hoax.similar_threshold"] > values["hoax.auto_threshold"]:
+        raise ConfigError("SIAGA_HOAX_SIMILAR_THRESHOLD: must not be above "
+                          "hoax.auto_threshold (a similar case is less like it than a match)")
     if tg.webhook_url and not tg.bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: required when TELEGRAM_WEBHOOK_URL is set")
     if tg.webhook_url and not tg.webhook_secret:
@@ -440,6 +467,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         inbox_retention_days=values["privacy.inbox_retention_days"],
         unconsented_retention_days=values["privacy.unconsented_retention_days"],
+        hoax=HoaxSettings(
+            similar_threshold=values["hoax.similar_threshold"],
+            auto_threshold=values["hoax.auto_threshold"],
+            photo_distance=values["hoax.photo_distance"],
+            claim_minutes=values["moderation.claim_minutes"],
+            reports_per_hour=values["moderation.reports_per_hour"],
+        ),
         volunteers=VolunteerSettings(
             reminder=timedelta(hours=values["volunteers.reminder_hours"])),
         broadcast=BroadcastSettings(

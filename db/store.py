@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from db.database import Database
 from db.repositories.audit import AuditRepo
+from db.repositories.hoax import HoaxRepo
 from db.repositories.inbox import InboxRepo
 from db.repositories.notices import NoticesRepo
 from db.repositories.outbox import OutboxRepo
@@ -26,11 +27,12 @@ T = TypeVar("T")
 class Tx:
     """Every repository, bound to one connection (a write transaction, or committed reads)."""
 
-    __slots__ = ("audit", "inbox", "notices", "outbox", "people", "roles", "symptoms",
-                 "volunteers")
+    __slots__ = ("audit", "hoax", "inbox", "notices", "outbox", "people", "roles",
+                 "symptoms", "volunteers")
 
     def __init__(self, conn: Any) -> None:
         self.audit = AuditRepo(conn)
+        self.hoax = HoaxRepo(conn)
         self.inbox = InboxRepo(conn)
         self.notices = NoticesRepo(conn)
         self.outbox = OutboxRepo(conn)
