@@ -56,6 +56,8 @@ class Services:
     # how the audit log, kept notices and logs name a person (keyed; bot/pseudonyms.py)
     pseudonyms: Pseudonyms = field(default_factory=Pseudonyms.ephemeral)
     triage: Rules | None = None  # the symptom report's rules (symptoms.triage_file)
+    # per channel: fetch the bytes of a photo or document a person sent (its media_ref)
+    downloads: dict[str, Callable[[str], Awaitable[bytes]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -33,6 +33,19 @@ from bot.render import Renderer
 
 CHANNEL = "console"
 PRESS = "#"  # what marks a button press: "#2"
+PHOTO = "/foto"  # "/foto gambar.jpg teks": a terminal has no camera, it sends a picture file
+MAX_PHOTO = 5_000_000
+
+
+async def read_photo(path: str) -> bytes:
+    """The bytes of a picture file sent with ``/foto`` (at most ``MAX_PHOTO``)."""
+    def read() -> bytes:
+        file = Path(path)
+        if file.stat().st_size > MAX_PHOTO:
+            raise ValueError(f"{path} is over {MAX_PHOTO} bytes")
+        return file.read_bytes()
+
+    return await asyncio.to_thread(read)
 
 
 def demo_number(identity: str) -> str:
@@ -58,6 +71,10 @@ def parse_line(line: str, identity: str, address: str, buttons: list[str],
             return Event(kind=Kind.CONTACT, text=demo_number(identity), **base)
         if 0 <= index < len(buttons):
             return Event(kind=Kind.BUTTON, payload=buttons[index], **base)
+    if text.startswith(PHOTO + " "):  # "/foto <path> [caption]": send a picture file
+        path, _, caption = text[len(PHOTO) + 1:].strip().partition(" ")
+        return Event(kind=Kind.MEDIA, media_type="photo", media_ref=str(Path(path).resolve()),
+                     text=caption.strip(), **base)
     if text.startswith("/") and len(text) > 1:
         command, _, args = text[1:].partition(" ")
         return Event(kind=Kind.COMMAND, command=command.lower(), args=args.strip(), **base)
@@ -104,6 +121,7 @@ class ConsoleChannel:
         self.buttons: list[str] = []
         self.at_prompt = False
         self.on_switch: Callable[[], None] = core.services.signals.outbox  # wake the sender
+        core.services.downloads[CHANNEL] = read_photo  # pictures sent with /foto
 
     @property
     def identity(self) -> str:

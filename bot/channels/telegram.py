@@ -185,6 +185,9 @@ def _explained(settings: TelegramSettings) -> Iterator[None]:
                           f"{settings.base_url} ({reason})") from None
 
 
+MAX_DOWNLOAD = 5_000_000  # bytes of a photo the bot fetches (a hoax report's picture)
+
+
 class TelegramChannel:
     name = CHANNEL
 
@@ -204,6 +207,15 @@ class TelegramChannel:
         self.limiter: Any = None  # the outbox's rate limiter, once the outbox runs
         self.intake = intake
         intake.add(self)
+        services.downloads[CHANNEL] = self.download
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a photo or document a person sent (Bot API getFile, at most
+        ``MAX_DOWNLOAD`` bytes)."""
+        file = await self._call("getFile", self.bot.get_file, file_id)
+        if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
+            raise ValueError(f"file of {file.file_size} bytes is over {MAX_DOWNLOAD}")
+        return bytes(await file.download_as_bytearray())
 
     @classmethod
     def build(cls, services: Services, core: Core, intake: Intake | None = None
