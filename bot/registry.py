@@ -22,6 +22,7 @@ from bot.handlers import (
     settings,
     soon,
     symptoms,
+    volunteers,
 )
 
 FEATURES = (
@@ -29,7 +30,7 @@ FEATURES = (
     menu.FEATURE,
     info.FEATURE,
     symptoms.FEATURE,
-    soon.feature("relawan", "volunteer", 30, "menu.volunteer", "soon.volunteer"),
+    volunteers.FEATURE,
     soon.feature("hoaks", "hoax", 40, "menu.hoax", "soon.hoax"),
     soon.feature("cekfakta", "factcheck", 50, "menu.factcheck", "soon.factcheck"),
     announcements.FEATURE,
