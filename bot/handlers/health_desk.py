@@ -144,6 +144,9 @@ async def export_reports(ctx: Context) -> list[Reply]:
     """A CSV of the reports shared with the person's area, as a document."""
     ctx.conv.clear()
     what = ctx.event.args.strip().lower()
+    if what in ("relawan", "volunteers"):
+        from bot.handlers.callouts import export_volunteers
+        return await export_volunteers(ctx)
     if what not in ("", "laporan", "reports", "gejala", "symptoms"):
         return [main_menu(ctx, "symptoms.desk.export_what")]
     desk = ctx.use(SymptomDesk)
