@@ -8,6 +8,7 @@ from bot.feature import Catalog
 from bot.handlers import (
     announcements,
     broadcast,
+    callouts,
     coordinator,
     emergency,
     group,
@@ -43,6 +44,7 @@ FEATURES = (
     my_notices.FEATURE,
     moderation.FEATURE,
     health_desk.FEATURE,
+    callouts.FEATURE,
     group.FEATURE,
 )
 
