@@ -19,7 +19,16 @@ from bot.volunteers import service as svc
 from bot.volunteers.callbacks import Accept, Decline, RequestDone
 from db.repositories.volunteers import NewCallout
 from tests.chat import Chat
-from tests.test_symptoms_flow import RT01_RW01, RT03, grant, outbox_to, person, rows
+from tests.test_symptoms_flow import (
+    RT01_RW01,
+    RT03,
+    YES_TO,
+    answer,
+    grant,
+    outbox_to,
+    person,
+    rows,
+)
 
 RW02 = "cimuncang-rw02"
 SATURDAY = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # Saturday 5 Dec 2026 09:00 WIB
@@ -351,14 +360,28 @@ async def test_an_assigned_volunteer_sees_the_contact_only_if_shared_and_both_ca
 
 async def test_without_a_coordinator_the_resident_is_told_to_call(services) -> None:
     warga = await person(services, "jauh", RT01_RW01)
-    await warga.forge(HelpFor(7).pack())  # as the symptom result's button would
+    await answer(warga, YES_TO[:2])
+    await warga.press("Bagikan ke RT & puskesmas")
+    ((report_id,),) = await rows(services, "SELECT id FROM symptom_report")
+    await warga.forge(HelpFor(report_id).pack())  # as the symptom result's button would
     assert "Selama isolasi" in warga.text
     await warga.press("Antar ke puskesmas")
     await warga.press("Lewati")
     await warga.press("Ya, boleh")
     await warga.press("Kirim permintaan")
     assert "belum ada pengurus RT/RW" in warga.text and "119" in warga.text
-    assert await rows(services, "SELECT report_id, share_contact FROM help_request") == [(7, 1)]
+    assert await rows(services, "SELECT report_id, share_contact FROM help_request") == [
+        (report_id, 1)]
+    # someone else's report number links nothing
+    other = await person(services, "lain", RT01_RW01)
+    await other.forge(HelpFor(report_id).pack())
+    assert "Selama isolasi" not in other.text and "Bantuan apa" in other.text
+    await other.press("Bantuan lain")
+    await other.press("Lewati")
+    await other.press("Tidak")
+    await other.press("Kirim permintaan")
+    assert await rows(services, "SELECT report_id FROM help_request WHERE identity = "
+                                "'console:lain'") == [(None,)]
 
 
 # --- call-outs -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from bot.events import Button, Reply, Text, button, contact_button, say, t
 from bot.feature import Command, Feature, MenuItem, On
 from bot.flow import Flow, Step
 from bot.menu import main_menu, menu_row
+from bot.symptoms.desk import SymptomDesk
 from bot.volunteers.callbacks import Accept, Decline, GiveBack, RequestDone
 from bot.volunteers.desk import VolunteerDesk
 from bot.volunteers.model import AVAILABILITY, HELP_KINDS, SKILLS, Callout, HelpRequest, Volunteer
@@ -580,6 +581,9 @@ async def start_help(ctx: Context, report_id: int | None = None) -> list[Reply]:
     if ctx.areas.rt(ctx.person.area_code) is None:
         ctx.conv.clear()
         return [main_menu(ctx, "volunteers.help_no_area")]
+    if report_id and not any(r.id == report_id
+                             for r in await ctx.use(SymptomDesk).my_reports()):
+        report_id = None  # not a report of theirs (a forged or outdated button): no link
     HELP_FLOW.start(ctx, "kind", report=report_id or 0)
     return [await HELP_FLOW.ask(ctx)]
 
