@@ -352,6 +352,8 @@ async def still_allowed(services: Services, tx: Tx, notice: Notice
     """Whether the author may still send to every area of the notice (grants can be revoked
     between scheduling and sending)."""
     grants = await tx.roles.grants_of(notice.author)
+    if notice.purpose == "clarification":  # a hoax verdict: the moderators' to send
+        return decide(grants, Action.HOAX_REVIEW, None, services.areas).allowed
     return all(decide(grants, Action.BROADCAST_SEND, code, services.areas).allowed
                for code in notice.areas)
 

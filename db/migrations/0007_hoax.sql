@@ -56,3 +56,7 @@ CREATE TABLE hoax_mute (
     reason    TEXT NOT NULL DEFAULT '',
     muted_at  TEXT NOT NULL
 );
+
+-- A notice may be a moderators' clarification of a published verdict, sent to the RWs where
+-- the claim spread (the moderators' role, not an area's coordinator, allows it).
+ALTER TABLE notice ADD COLUMN purpose TEXT NOT NULL DEFAULT 'notice';  -- notice | clarification

@@ -295,6 +295,11 @@ class HoaxRepo:
             "UPDATE hoax_report SET told_at = ? WHERE case_id = ? AND identity = ? AND "
             "told_at IS NULL", (now.isoformat(), case_id, identity))
 
+    async def untell(self, case_id: int) -> None:
+        """The case was reopened: its reporters will hear the next verdict too."""
+        await self.conn.execute("UPDATE hoax_report SET told_at = NULL WHERE case_id = ?",
+                                (case_id,))
+
     async def reporter_of(self, report_id: int) -> str | None:
         """Who sent a report (never shown to moderators: used to mute them)."""
         rows = await self._rows("SELECT identity FROM hoax_report WHERE id = ?",

@@ -43,6 +43,7 @@ class Notice:
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
+    purpose: str = "notice"  # notice | clarification (of a hoax verdict, by moderators)
     id: int | None = None
 
     @property
