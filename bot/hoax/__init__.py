@@ -1,0 +1,1 @@
+"""Hoax reports: claim normalisation, text and photo matching against known cases."""
