@@ -206,3 +206,60 @@ async def test_volunteer_only_notices_reach_volunteers_who_help_in_the_area(serv
     await person(services, "not_a_volunteer")
     reach, _ = await services.store.reads.notices.reach([RT03], "volunteers", "regular")
     assert reach == 2
+
+
+async def test_no_cancelling_after_the_start_and_no_giving_back_a_cancelled_place(
+        services, clock) -> None:
+    a = await volunteer(services, "a")
+    callout_id, _ = await send(services, draft(services))
+    now = services.clock.now()
+    await services.store.write(lambda tx: svc.accept(services, tx, callout_id, a, now))
+    assert await services.store.write(
+        lambda tx: svc.cancel_callout(services, tx, callout_id, "console:ketua", now))
+    assert await services.store.write(
+        lambda tx: svc.give_back(services, tx, callout_id, a, now)) == "cancelled"
+    other, _ = await send(services, draft(services))
+    _go(clock, SATURDAY + timedelta(minutes=1))
+    later = services.clock.now()
+    assert not await services.store.write(
+        lambda tx: svc.cancel_callout(services, tx, other, "console:ketua", later))
+
+
+async def test_a_help_request_goes_only_to_a_volunteer_who_fits(services) -> None:
+    from bot.volunteers.model import HELP_KINDS
+
+    assert "transport" in HELP_KINDS
+    driver = await volunteer(services, "driver", skills=("transport",))
+    cook = await volunteer(services, "cook", skills=("kitchen",))
+    paused = await volunteer(services, "away", skills=("transport",),
+                             paused=date(2027, 1, 1))
+    await person(services, "household")
+    now = services.clock.now()
+    rid = await services.store.write(lambda tx: svc.request_help(
+        services, tx, "console:household", RT03, "transport", "ke puskesmas", True, 999, now))
+    (report,) = await rows(services, "SELECT report_id FROM help_request")
+    assert report == (None,)  # not the household's own symptom report: not linked
+    for pid in (cook, paused):
+        assert await services.store.write(lambda tx, pid=pid: svc.assign(
+            services, tx, rid, pid, "console:ketua", now)) == "not_volunteer"
+    assert await services.store.write(lambda tx: svc.assign(
+        services, tx, rid, driver, "console:ketua", now)) == "assigned"
+    task = [m for m in await outbox_to(services, "console:driver") if m["kind"] == "help_task"]
+    assert task and task[0]["text"]["params"]["contact"] == "console:household"
+
+
+async def test_an_rw_coordinator_may_close_a_request_of_an_rt_with_its_own_coordinator(
+        services) -> None:
+    from db.repositories.roles import Grant
+
+    now = services.clock.now()
+    for who, area in (("console:rt", RT03), ("console:rw", RW02)):
+        await services.store.write(lambda tx, who=who, area=area: tx.roles.grant(
+            who, Grant("coordinator", area), "cli:t", now))
+    await person(services, "household")
+    rid = await services.store.write(lambda tx: svc.request_help(
+        services, tx, "console:household", RT03, "groceries", "", False, None, now))
+    assert await services.store.write(lambda tx: svc.finish_request(
+        services, tx, rid, "console:stranger", None, "done", now)) == "not_yours"
+    assert await services.store.write(lambda tx: svc.finish_request(
+        services, tx, rid, "console:rw", None, "done", now)) == "done"

@@ -612,8 +612,9 @@ async def requests(ctx: Context, _: Requests | None = None) -> list[Reply]:
         return [main_menu(ctx, "callouts.not_coordinator")]
     found = await desk.requests_in(scope)
     names: dict[int, str] = {}
-    if any(r.volunteer_id is not None for r in found):
-        names = {v.person_id: v.name for v in await desk.volunteers_in(scope)}
+    for pid in {r.volunteer_id for r in found if r.volunteer_id is not None}:
+        helper = await desk.volunteer(pid)
+        names[pid] = helper.name if helper else ""
     items, rows = [], []
     for r in found:
         items.append({**svc.request_params(ctx.services, r, contact=False),

@@ -154,7 +154,8 @@ class VolunteerDesk:
         self.ctx.later(write)
 
     async def give_back(self, callout_id: int) -> str:
-        """Give my place back before the start: "done", "started", "not_accepted" (the
+        """Give my place back before the start: "done", "started", "cancelled",
+        "not_accepted" (the
         volunteers who have not declined are told a place is free)."""
         pid, now = self.ctx.person.id or 0, self.now()
         return await self._write(lambda tx: svc.give_back(self.services, tx, callout_id,
@@ -211,6 +212,10 @@ class VolunteerDesk:
                          created_at=now,
                          remind_at=draft.starts_at - reminder if reminder else None)
         return await self._write(lambda tx: svc.send_callout(self.services, tx, new, now))
+
+    async def volunteer(self, person_id: int) -> Volunteer | None:
+        """One volunteer's record (e.g. the one a help request was given to)."""
+        return await self.reads.volunteers.get(person_id)
 
     async def my_open_callouts(self) -> list[Callout]:
         """My call-outs that have not started."""

@@ -12,11 +12,13 @@ import io
 from datetime import date, datetime
 
 from bot.areas import RT, RW
+from bot.authz import Action, decide
 from bot.broadcasting.notices import notify
 from bot.broadcasting.schedule import format_local
 from bot.context import Services
 from bot.events import Reply, button, reply_to_json, say, t
 from bot.volunteers.callbacks import Accept, Decline, GiveBack, PickHelper, RequestDone
+from bot.volunteers.callbacks import Roster as RosterButton
 from bot.volunteers.model import (
     EVENING_FROM,
     HELP_SKILLS,
@@ -108,6 +110,11 @@ def callout_params(services: Services, c: Callout, taken: int = 0) -> dict[str, 
                 area=services.areas.label(c.area_code) or c.area_code)
 
 
+def roster_row(callout_id: int) -> list[list]:
+    """A button to the call-out's roster, for its author."""
+    return [[button("callouts.roster_button", RosterButton(callout_id).pack())]]
+
+
 def offer_reply(services: Services, c: Callout, key: str = "callouts.offer") -> Reply:
     """The call-out as a volunteer gets it, with Accept / Decline."""
     return say(key, [[button("callouts.accept", Accept(c.id).pack()),
@@ -164,7 +171,7 @@ async def accept(services: Services, tx: Tx, callout_id: int, person_id: int,
         return "full"
     if await tx.volunteers.accepted_count(callout_id) >= callout.needed:
         await tx.volunteers.set_status(callout_id, "full", ("open",))
-        await notify(tx, callout.author, say("callouts.now_full",
+        await notify(tx, callout.author, say("callouts.now_full", roster_row(callout_id),
                                              **callout_params(services, callout)),
                      now, kind="callout_report", ref_id=callout_id)
     return "accepted"
@@ -175,8 +182,10 @@ async def give_back(services: Services, tx: Tx, callout_id: int, person_id: int,
     """Give an accepted place back before the start; the volunteers who have not declined
     (nor given theirs back) are told a place is free again, with the buttons."""
     callout = await tx.volunteers.callout(callout_id)
-    if callout is None or callout.status == "cancelled":
+    if callout is None:
         return "not_accepted"
+    if callout.status == "cancelled":
+        return "cancelled"
     if callout.starts_at <= now:
         return "started"
     if not await tx.volunteers.set_answer(callout_id, person_id, "withdrawn", now,
@@ -192,7 +201,7 @@ async def give_back(services: Services, tx: Tx, callout_id: int, person_id: int,
                              "callout", callout_id, urgent=fresh.urgent,
                              quiet=not fresh.urgent)
     volunteer = await tx.volunteers.get(person_id)
-    await notify(tx, callout.author, say("callouts.given_back",
+    await notify(tx, callout.author, say("callouts.given_back", roster_row(callout_id),
                                          name=volunteer.name if volunteer else "",
                                          **callout_params(services, fresh)),
                  now, kind="callout_report", ref_id=callout_id)
@@ -203,8 +212,9 @@ async def cancel_callout(services: Services, tx: Tx, callout_id: int, actor: str
                          now: datetime) -> bool:
     """Cancel: everyone who accepted is told; offers not yet delivered are not sent."""
     callout = await tx.volunteers.callout(callout_id)
-    if callout is None or not await tx.volunteers.set_status(callout_id, "cancelled",
-                                                             ("open", "full")):
+    if callout is None or callout.starts_at <= now:
+        return False  # unknown, or started already: nothing left to call off
+    if not await tx.volunteers.set_status(callout_id, "cancelled", ("open", "full")):
         return False
     await tx.volunteers.skip_offers(callout_id, now)
     for _, person_id, status in await tx.volunteers.answers(callout_id):
@@ -291,7 +301,12 @@ def request_params(services: Services, r: HelpRequest, contact: bool) -> dict[st
 async def request_help(services: Services, tx: Tx, identity: str, area_code: str, kind: str,
                        note: str, share_contact: bool, report_id: int | None, now: datetime
                        ) -> int:
-    """Store the request and alert the RT coordinators (the RW's if the RT has none)."""
+    """Store the request and alert the RT coordinators (the RW's if the RT has none). A
+    ``report_id`` is linked only if it is the requester's own symptom report."""
+    if report_id is not None:
+        report = await tx.symptoms.get(report_id)
+        if report is None or report.identity != identity:
+            report_id = None
     request_id = await tx.volunteers.add_request(identity, area_code, kind, note,
                                                  share_contact, report_id, now)
     request = await tx.volunteers.request(request_id)
@@ -325,8 +340,10 @@ async def assign(services: Services, tx: Tx, request_id: int, volunteer_id: int,
         return "gone"
     if request.status not in ("new", "assigned"):
         return "closed"
+    day = now.astimezone(services.settings.timezone).date()
+    fits = {v.person_id for v in await helpers_for(services, tx, request, day)}
     volunteer = await tx.volunteers.get(volunteer_id)
-    if volunteer is None or not helps_in(services, volunteer, request.area_code):
+    if volunteer is None or volunteer_id not in fits:
         return "not_volunteer"
     await tx.volunteers.assign(request_id, volunteer_id, by, now)
     fresh = await tx.volunteers.request(request_id)
@@ -355,7 +372,8 @@ async def finish_request(services: Services, tx: Tx, request_id: int, actor: str
         return "not_yours"
     mine = request.identity == actor
     theirs = person_id is not None and request.volunteer_id == person_id
-    coordinates = actor in await request_recipients(services, tx, request.area_code)
+    coordinates = decide(await tx.roles.grants_of(actor), Action.VOLUNTEERS_CALL,
+                         request.area_code, services.areas).allowed
     if not (mine or theirs or coordinates) or (status == "cancelled" and not mine):
         return "not_yours"
     if not await tx.volunteers.finish_request(request_id, status, now):
@@ -412,7 +430,8 @@ async def audit_read(tx: Tx, actor: str, action: str, count: int, now: datetime)
                                   outcome="read"))
 
 
-COLUMNS = ("name", "phone", "skills", "availability", "helps_in", "paused_until", "since")
+# no phone: a volunteer's number is shared only with their own task or help request
+COLUMNS = ("name", "skills", "availability", "helps_in", "paused_until", "since")
 
 
 def volunteers_csv(services: Services, volunteers: list[Volunteer]) -> bytes:
@@ -432,7 +451,7 @@ def volunteers_csv(services: Services, volunteers: list[Volunteer]) -> bytes:
             area = f"RW {label.number}"
         paused = "" if v.paused_until is None else (
             "until resumed" if v.paused_until == date.max else v.paused_until.isoformat())
-        cells = [v.name, v.phone, ";".join(v.skills), ";".join(v.availability), area, paused,
+        cells = [v.name, ";".join(v.skills), ";".join(v.availability), area, paused,
                  v.since.astimezone(tz).strftime("%Y-%m-%d")]
         writer.writerow([_safe(c) for c in cells])
     return out.getvalue().encode("utf-8")

@@ -261,11 +261,12 @@ class VolunteersRepo:
         return out
 
     async def delivery(self, callout_id: int) -> tuple[int, int]:
-        """(delivered, failed) messages of the call-out itself."""
+        """(volunteers it reached, volunteers it could not reach) of the call-out's offers
+        (a place offered again counts each volunteer once)."""
         rows = await self._rows(
-            "SELECT SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS sent, "
-            "SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed FROM outbox "
-            "WHERE kind = 'callout' AND ref_id = ?", (callout_id,))
+            "SELECT COUNT(DISTINCT CASE WHEN status = 'sent' THEN person_id END) AS sent, "
+            "COUNT(DISTINCT CASE WHEN status = 'failed' THEN person_id END) AS failed "
+            "FROM outbox WHERE kind = 'callout' AND ref_id = ?", (callout_id,))
         return int(rows[0]["sent"] or 0), int(rows[0]["failed"] or 0)
 
     async def due_reminders(self, now: datetime, limit: int = 100) -> list[Callout]:
