@@ -186,3 +186,19 @@ def test_check_ins_after_the_retention_are_refused_at_start(tmp_path) -> None:
         assert "SIAGA_SYMPTOMS_CHECKIN_DAYS" in str(exc) and "retention" in str(exc)
     else:
         raise AssertionError("a check-in after the retention was accepted")
+
+
+async def test_after_a_moderate_report_the_household_can_ask_volunteers_for_help(
+        services) -> None:
+    await staff(services)
+    warga = await shared(services, "w9", YES_TO[:1])  # moderate
+    assert "🆘 Minta bantuan relawan" in warga.labels
+    await warga.press("Minta bantuan relawan")
+    assert "Selama isolasi" in warga.text  # the help request, linked to the report
+    (rid,) = (await rows(services, "SELECT id FROM symptom_report"))[0]
+    await warga.press(warga.labels[0])  # the first kind of help
+    await warga.press("Lewati")
+    await warga.press(warga.labels[0])
+    if any("Kirim" in label for label in warga.labels):
+        await warga.press("Kirim")
+    assert await rows(services, "SELECT report_id FROM help_request") == [(rid,)]

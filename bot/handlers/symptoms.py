@@ -27,7 +27,7 @@ from bot.events import Reply, Text, button, say, t
 from bot.feature import Command, Feature, MenuItem, On
 from bot.flow import TRAIL, Flow, Step
 from bot.handlers.info import page_text
-from bot.menu import main_menu, menu_row
+from bot.menu import main_menu, menu_buttons, menu_row, person_area
 from bot.symptoms.callbacks import CheckinAnswer, MyHealthData, Withdraw
 from bot.symptoms.desk import SymptomDesk
 from bot.symptoms.model import AGE_GROUPS, CONDITIONS, RED_FLAGS, SYMPTOMS, Answers, Level
@@ -74,6 +74,11 @@ class Pregnant(Callback, prefix="sx-preg"):
 @dataclass(frozen=True)
 class Share(Callback, prefix="sx-share"):
     choice: Literal["share", "anonymous"]
+
+
+@dataclass(frozen=True)
+class AskHelp(Callback, prefix="sx-help"):
+    """Ask for help after a moderate or high report (groceries, medicine, transport)."""
 
 
 @dataclass(frozen=True)
@@ -330,8 +335,21 @@ async def on_share(ctx: Context, data: Share) -> list[Reply]:
         return [main_menu(ctx, "symptoms.stored_anonymous", ambulance=ambulance)]
     days = list(ctx.services.settings.symptoms.checkin_days) \
         if level in (Level.MODERATE, Level.HIGH) else []
-    return [main_menu(ctx, "symptoms.stored_shared", alerted=told, ambulance=ambulance,
-                      checkin_days=days, subject=given.subject)]
+    rows = menu_buttons(ctx)
+    if level in (Level.MODERATE, Level.HIGH):  # an isolating household may need a hand
+        rows = [[button("symptoms.ask_help", AskHelp().pack())], *rows]
+    return [say("symptoms.stored_shared", rows, area=person_area(ctx), alerted=told,
+                ambulance=ambulance, checkin_days=days, subject=given.subject)]
+
+
+async def on_ask_help(ctx: Context, _: AskHelp) -> list[Reply]:
+    """Help for an isolating household (groceries, medicine, transport), linked to the
+    resident's latest moderate or high report."""
+    from bot.handlers import volunteers
+
+    mine = [r for r in await ctx.use(SymptomDesk).my_reports()
+            if r.level in (Level.MODERATE, Level.HIGH)]
+    return await volunteers.start_help(ctx, mine[-1].id if mine else None)
 
 
 # --- check-ins ---------------------------------------------------------------------------
@@ -415,6 +433,7 @@ FEATURE = Feature(
         On(Pregnant, on_pregnant, FLOW_NAME, ("pregnant",)),
         On(Share, on_share, FLOW_NAME, ("urgent", "consent")),
         On(Resume, on_resume, FLOW_NAME, ("resume",)),
+        On(AskHelp, on_ask_help),
         On(CheckinAnswer, on_checkin),
         On(MyHealthData, my_data),
         On(Withdraw, on_withdraw),
