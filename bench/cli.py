@@ -1,10 +1,12 @@
-"""Orchestrator: ``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|flood|wave|all]``.
+"""Orchestrator: ``python -m bench [surge|raw|crash|broadcast|fanout|bcrash|flood|wave|match|all]``
+(the scenarios are listed below).
 
 For every chat scenario (surge, raw, crash) it runs Siaga Warga (``python -m bot run``) and
 then the echo bot (:mod:`bench.echobot`), each in its own process against a fresh fake-server
 process (:mod:`bench.driver`) and a fresh SQLite file. The broadcast scenarios (broadcast,
 fanout, bcrash; :mod:`bench.broadcast`) send one notice to many residents instead; the stress
-scenarios (flood, wave; :mod:`bench.stress`) run our bot quiet and under load. It prints
+scenarios (flood, wave; :mod:`bench.stress`) run our bot quiet and under load; match
+(:mod:`bench.match`) times the hoax claim index in a child process. It prints
 the figures and, at the end, a table. Results also go to ``bench/results/latest.json``.
 Without scenario names it runs the chat scenarios; ``all`` runs every scenario.
 """
@@ -30,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import broadcast, stress
+from bench import match as claim_match
 from bench.common import (
     BOT_NAMES,
     CHILDREN,
@@ -52,6 +55,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 SCENARIOS = ("surge", "raw", "crash")  # the default set
 BROADCAST_SCENARIOS = ("broadcast", "fanout", "bcrash")  # bench/broadcast.py
 STRESS_SCENARIOS = stress.SCENARIOS  # bench/stress.py: flood, wave
+MATCH_SCENARIOS = claim_match.SCENARIOS  # bench/match.py: match
 STEPS_PER_RESIDENT = 5
 
 SURGE_MIN_PCT = 95.0
@@ -304,7 +308,7 @@ async def bcrash(opts: argparse.Namespace) -> JSONDict:
 
 
 RUNNERS = {"surge": surge, "raw": raw, "crash": crash, "broadcast": broadcast_,
-           "fanout": fanout, "bcrash": bcrash, **stress.RUNNERS}
+           "fanout": fanout, "bcrash": bcrash, **stress.RUNNERS, "match": claim_match.run}
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,7 +336,7 @@ def table(results: dict[str, JSONDict]) -> str:
             f"{'p99 ms':>9} {'lost':>5} {'dup':>5}  target")
     lines = [head, "-" * len(head)]
     for name, res in results.items():
-        if name in BROADCAST_SCENARIOS or name in STRESS_SCENARIOS:
+        if name in BROADCAST_SCENARIOS or name in STRESS_SCENARIOS or name in MATCH_SCENARIOS:
             continue
         if res.get("error"):
             lines.append(f"{name:<8} FAILED: {str(res['error']).splitlines()[0][:100]}")
@@ -366,12 +370,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark Siaga Warga against a bare python-telegram-bot echo bot.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="surge, raw, crash, broadcast, fanout, bcrash, flood, wave or all "
+                   help="surge, raw, crash, broadcast, fanout, bcrash, flood, wave, match or all "
                         "(default: surge, raw and crash)")
     p.add_argument("--quick", action="store_true",
                    help="smoke check: 200 residents in the chat scenarios, 1,000 recipients "
                         "in broadcast and bcrash, 10,000 residents in fanout, 100 residents "
-                        "and 1,000 flood updates in flood, 400 residents over 12 s in wave")
+                        "and 1,000 flood updates in flood, 400 residents over 12 s in wave, "
+                        "10,000 cases and 500 reports in match")
     p.add_argument("--residents", type=int, default=None,
                    help="residents in surge and raw (default 2000, --quick 200)")
     p.add_argument("--crash-residents", type=int, default=None,
@@ -413,6 +418,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "third of --wave-seconds)")
     p.add_argument("--wave-audience", type=int, default=None,
                    help="wave: residents of the RT before the run (default 200, --quick 50)")
+    p.add_argument("--match-cases", type=int, default=None,
+                   help="match: stored cases (default 100000, --quick 10000)")
+    p.add_argument("--match-reports", type=int, default=None,
+                   help="match: reports matched (default 2000, --quick 500)")
+    p.add_argument("--match-baseline", type=int, default=None,
+                   help="match: reports of the naive baseline (default 50, --quick 20)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the crash and bcrash kill points")
     p.add_argument("--no-echo", action="store_true", help="skip the echo-bot runs")
@@ -440,6 +451,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.wave_seconds = 12.0 if args.quick else 60.0
     if args.wave_submit_at is None:
         args.wave_submit_at = round(args.wave_seconds / 3, 1)
+    if args.match_cases is None:
+        args.match_cases = 10_000 if args.quick else 100_000
+    if args.match_reports is None:
+        args.match_reports = 500 if args.quick else 2000
+    if args.match_baseline is None:
+        args.match_baseline = 20 if args.quick else 50
+    if min(args.match_cases, args.match_reports) < 1 or args.match_baseline < 0:
+        p.error("match: cases and reports must be positive, the baseline not negative")
     if args.wave_audience is None:
         args.wave_audience = 50 if args.quick else 200
     if min(args.flood_residents, args.wave_residents) < 1 or args.flood_updates < 0 \
@@ -452,7 +471,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("residents and rate must be positive, latency not negative")
     if not 0 < args.send_rate <= 1000 or (args.server_limit or 0) < 0:
         p.error("--send-rate must be more than 0 and at most 1000, --server-limit not negative")
-    every = (*SCENARIOS, *BROADCAST_SCENARIOS, *STRESS_SCENARIOS)
+    every = (*SCENARIOS, *BROADCAST_SCENARIOS, *STRESS_SCENARIOS, *MATCH_SCENARIOS)
     unknown = [s for s in args.scenarios if s not in (*every, "all")]
     if unknown:
         p.error(f"unknown scenario {unknown[0]!r} (choose from {', '.join(every)}, all)")
@@ -497,13 +516,17 @@ async def amain(opts: argparse.Namespace) -> int:
         "scenarios": results,
     }
     chat = {k: v for k, v in results.items()
-            if k not in BROADCAST_SCENARIOS and k not in STRESS_SCENARIOS}
+            if k not in BROADCAST_SCENARIOS and k not in STRESS_SCENARIOS
+            and k not in MATCH_SCENARIOS}
+    matched = {k: v for k, v in results.items() if k in MATCH_SCENARIOS}
     notices = {k: v for k, v in results.items() if k in BROADCAST_SCENARIOS}
     stressed = {k: v for k, v in results.items() if k in STRESS_SCENARIOS}
     if notices:
         report["definitions_broadcast"] = broadcast.DEFINITIONS
     if stressed:
         report["definitions_stress"] = stress.DEFINITIONS
+    if matched:
+        report["definitions_match"] = claim_match.DEFINITIONS
     opts.json.parent.mkdir(parents=True, exist_ok=True)
     opts.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                          encoding="utf-8")
@@ -522,6 +545,11 @@ async def amain(opts: argparse.Namespace) -> int:
         print(stress.table(stressed))
         print()
         print(textwrap.fill(stress.DEFINITIONS, 99))
+    if matched:
+        print()
+        print(claim_match.table(matched))
+        print()
+        print(textwrap.fill(claim_match.DEFINITIONS, 99))
     print(f"\ntotal {report['total_wall_s']:.0f} s; results written to {opts.json}")
     failed = [name for name, res in results.items() if res.get("pass") is False]
     if failed:

@@ -20,21 +20,31 @@ Why these choices (measured on the generated chain messages of ``bench/match.py`
   a variant of a chain message (typos, slang, sentences in another order, one dropped) keeps
   a Jaccard similarity of 0.74 or more with its source in 95 % of cases over words, 0.37 over
   word 3-grams; bigrams cut the candidates that only share common words. Character 5-grams
-  for every text were as good but three times dearer to build.
+  for every text kept 0.66 and cost three times as much to build.
 * MinHash: ``num_perm`` 32, LSH ``params`` (8 bands of 4 rows, not the threshold's optimum):
   a pair at Jaccard 0.6 is a candidate with a probability of 0.67, at 0.7 of 0.88, at 0.8 of
   0.97; fewer bands keep the start-up time and the memory within the targets at 100,000
   cases. Shingles are hashed with ``zlib.crc32`` through a per-index cache of the words (the
-  vocabulary of chain messages is small), so the index is the same in every process.
+  vocabulary of chain messages is small), so the candidates are the same in every process.
 * Score: ``token_sort_ratio`` (the Indel ratio of the sorted words) is symmetric, ignores the
   order of sentences and counts extra or missing words; ``token_set_ratio`` gives a short
   text inside a long one 1.0 and, on the generated corpus, gave two unrelated messages up to
   0.91 (an automatic match), ``token_sort_ratio`` at most 0.72; variants of a message scored
   0.86 or more in 95 % of cases.
 
-Memory: the normalised texts, 64 bits of each fingerprint and the LSH's 8 band keys each
-(``MinHashLSH(hashfunc=...)`` turns a band into one int: as bytes, the default, the index
-of 100,000 cases took about 120 MB more).
+Memory: the normalised texts, 64 bits of each fingerprint and the LSH's 8 band keys each.
+``MinHashLSH`` is datasketch's (banding, query, removal), with two storages of its own
+(``_CompactBuckets``, ``_CompactKeys``, on datasketch's storage interface) and
+``hashfunc=hash`` so that a band's key is one int: with the default storage (a ``set`` per
+bucket, bytes keys) the bench process peaked at 408 MB at 100,000 cases, with these at 229 MB
+(interpreter and corpus included). Build of 100,000 cases: about 8.3 s on 2 CPUs; a match:
+p50 0.5 ms, p99 5.5 ms (``python -m bench match``).
+
+Known limit: the LSH finds a pair reliably from a Jaccard similarity of about 0.7 (of words
+and bigrams); a "similar" pair (0.70 to 0.875) that shares fewer words may be missed (of
+1,000 generated variants matched against 10,000 cases, 35 that scored 0.70 or more against
+their source were not among the candidates; a full scan finds them but takes 200 ms at
+100,000 cases).
 """
 
 from __future__ import annotations
@@ -44,9 +54,10 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from datasketch import MinHash, MinHashLSH
+from datasketch.storage import OrderedStorage, UnorderedStorage
 from rapidfuzz import fuzz
 
 from bot.hoax.normalize import normalize
@@ -82,6 +93,90 @@ def _band_key(band: bytes) -> int:
     return hash(band)
 
 
+class _CompactBuckets(UnorderedStorage):
+    """An LSH band's buckets for ``MinHashLSH``: a plain dict from the band's key to one case
+    id, or a tuple of them when several share it. datasketch's ``DictSetStorage`` keeps a
+    ``set`` per bucket (about 200 bytes each, most buckets holding one id): at 100,000 cases
+    and 8 bands that alone was about 170 MB."""
+
+    def __init__(self) -> None:
+        self._dict: dict[Any, Any] = {}
+
+    def keys(self) -> Any:
+        return self._dict.keys()
+
+    def get(self, key: Any) -> tuple[Any, ...]:
+        held = self._dict.get(key, ())
+        return held if isinstance(held, tuple) else (held,)
+
+    def insert(self, key: Any, *vals: Any, **kwargs: Any) -> None:
+        held = self._dict.get(key)
+        if held is None and len(vals) == 1:
+            self._dict[key] = vals[0]
+            return
+        current = () if held is None else held if isinstance(held, tuple) else (held,)
+        self._dict[key] = tuple(dict.fromkeys((*current, *vals)))
+
+    def remove(self, *keys: Any, **kwargs: Any) -> None:
+        for key in keys:
+            self._dict.pop(key, None)
+
+    def remove_val(self, key: Any, val: Any, **kwargs: Any) -> None:
+        rest = tuple(v for v in self.get(key) if v != val)
+        if not rest:
+            self._dict.pop(key, None)
+        else:
+            self._dict[key] = rest[0] if len(rest) == 1 else rest
+
+    def size(self) -> int:
+        return len(self._dict)
+
+    def itemcounts(self, **kwargs: Any) -> dict[Any, int]:
+        return {k: len(self.get(k)) for k in self._dict}
+
+    def has_key(self, key: Any) -> bool:
+        return key in self._dict
+
+
+class _CompactKeys(OrderedStorage):
+    """``MinHashLSH.keys``: case id -> its band keys, as a tuple instead of a list."""
+
+    def __init__(self) -> None:
+        self._dict: dict[Any, tuple[Any, ...]] = {}
+
+    def keys(self) -> Any:
+        return self._dict.keys()
+
+    def get(self, key: Any) -> tuple[Any, ...]:
+        return self._dict.get(key, ())
+
+    def insert(self, key: Any, *vals: Any, **kwargs: Any) -> None:
+        self._dict[key] = self._dict.get(key, ()) + vals
+
+    def remove(self, *keys: Any, **kwargs: Any) -> None:
+        for key in keys:
+            self._dict.pop(key, None)
+
+    def remove_val(self, key: Any, val: Any, **kwargs: Any) -> None:
+        self._dict[key] = tuple(v for v in self._dict.get(key, ()) if v != val)
+
+    def size(self) -> int:
+        return len(self._dict)
+
+    def itemcounts(self, **kwargs: Any) -> dict[Any, int]:
+        return {k: len(v) for k, v in self._dict.items()}
+
+    def has_key(self, key: Any) -> bool:
+        return key in self._dict
+
+
+def _lsh() -> MinHashLSH:
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS), hashfunc=_band_key)
+    lsh.hashtables = [_CompactBuckets() for _ in range(BANDS)]
+    lsh.keys = _CompactKeys()
+    return lsh
+
+
 class ClaimIndex:
     """Known cases by exact fingerprint and by MinHash LSH; see the module docstring."""
 
@@ -92,7 +187,7 @@ class ClaimIndex:
         self.auto = auto
         self._texts: dict[int, str] = {}  # case id -> normalised text
         self._exact: dict[int, int | list[int]] = {}  # fingerprint digest -> case id(s)
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS), hashfunc=_band_key)
+        self._lsh = _lsh()
         self._hashes: dict[str, int] = {}  # shingle -> crc32 (a cache)
 
     def __len__(self) -> int:
