@@ -141,6 +141,13 @@ def test_remove_and_replace(index: ClaimIndex) -> None:
     assert index.match(BLACKOUT) == []
     assert {c.case_id for c in index.match(WATER)} == {2, 4}
     assert len(index) == 3
+    # the same id twice in one build: the later text wins
+    again = ClaimIndex()
+    again.build([(5, BLACKOUT), (5, KIDNAP)])
+    assert again.match(BLACKOUT) == []
+    assert [(c.case_id, c.kind) for c in again.match(KIDNAP)] == [(5, "exact")]
+    again.remove(5)
+    assert again.match(KIDNAP) == []
 
 
 def test_best_first_among_several(index: ClaimIndex) -> None:

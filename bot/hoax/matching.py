@@ -232,7 +232,11 @@ class ClaimIndex:
     def build(self, pairs: Iterable[tuple[int, str]]) -> None:
         """Add many cases at once (the start-up rebuild from the stored cases)."""
         batch: list[tuple[int, str]] = []
+        pending: set[int] = set()
         for case_id, text in pairs:
+            if case_id in pending:  # the same id twice in one build: the later text wins
+                self._insert(batch)
+                batch, pending = [], set()
             if case_id in self._texts:
                 self.remove(case_id)
             normalized = normalize(text)
@@ -245,9 +249,10 @@ class ClaimIndex:
                 self._exact[digest] = [*(held if isinstance(held, list) else [held]), case_id]
             if len(normalized) >= MIN_CHARS:
                 batch.append((case_id, normalized))
+                pending.add(case_id)
             if len(batch) >= 4096:
                 self._insert(batch)
-                batch = []
+                batch, pending = [], set()
         if batch:
             self._insert(batch)
 
