@@ -37,7 +37,7 @@ async def test_the_weekly_choice_says_pekan_not_minggu(services: Services) -> No
 async def test_items_not_built_yet_do_not_mention_the_ambulance(services: Services) -> None:
     gita = Chat(services, "gita")
     await gita.register()
-    for command in ("/hoaks", "/cekfakta", "/relawan"):
+    for command in ("/hoaks", "/cekfakta"):
         await gita.send(command)
         assert "sedang disiapkan" in gita.text and "119" not in gita.text, command
         assert "⚙️ Pengaturan" in gita.labels  # back to the menu
