@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import NamedTuple
@@ -16,6 +17,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import load_content
 from bot.context import Services
+from bot.hoax import service as hoax
+from bot.hoax.book import ClaimBook
 from bot.logs import protect
 from bot.privacy import erase_unconsented, key_legacy_pseudonyms
 from bot.pseudonyms import Pseudonyms
@@ -57,7 +60,13 @@ async def open_services(settings: Settings, clock: Clock | None = None
         store = SqliteStore(db)
         services = Services(settings, content, areas, store, clock,
                             Authorizer(store, areas, clock), channels=channels,
-                            features=catalog(), pseudonyms=pseudonyms, triage=triage)
+                            features=catalog(), pseudonyms=pseudonyms, triage=triage,
+                            claims=ClaimBook(settings.hoax))
+        started = time.monotonic()
+        loaded = await services.claims.load(store.reads)  # type: ignore[union-attr]
+        if loaded:
+            log.info("claim book: %d hoax cases indexed in %.1f s", loaded,
+                     time.monotonic() - started)
         await key_legacy_pseudonyms(services)
         yield services
     finally:
@@ -71,6 +80,7 @@ class Purged(NamedTuple):
     people: int  # people who never agreed, and strangers only ever refused, erased
     audit: int  # audit rows past their retention
     reports: int = 0  # identified symptom reports past theirs, now anonymous counts
+    reporters: int = 0  # hoax reports that no longer name who sent them
 
 
 async def purge_expired(services: Services) -> Purged:
@@ -86,7 +96,8 @@ async def purge_expired(services: Services) -> Purged:
         return Purged(await tx.inbox.purge(inbox_cutoff),
                       await erase_unconsented(tx, services, people_cutoff),
                       await tx.audit.purge(audit_cutoff),
-                      await symptoms.expire(services, tx, now))
+                      await symptoms.expire(services, tx, now),
+                      await hoax.expire(tx, now))
 
     purged = await services.store.write(purge)
     # empty the WAL every time: it also finishes an erasure whose own checkpoint had to wait
@@ -101,7 +112,8 @@ async def maintenance_loop(services: Services, every: float = 3600.0) -> None:
             purged = await purge_expired(services)
             if any(purged):
                 log.info("retention: purged %d inbox rows, %d people who never agreed and "
-                         "%d audit rows; %d symptom reports made anonymous", *purged)
+                         "%d audit rows; %d symptom reports made anonymous, %d hoax reports "
+                         "no longer name their sender", *purged)
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(every)

@@ -19,6 +19,7 @@ from db.store import Store, Tx
 
 if TYPE_CHECKING:
     from bot.feature import Catalog
+    from bot.hoax.book import ClaimBook
     from bot.symptoms.triage import Rules
 
 S = TypeVar("S")
@@ -56,6 +57,7 @@ class Services:
     # how the audit log, kept notices and logs name a person (keyed; bot/pseudonyms.py)
     pseudonyms: Pseudonyms = field(default_factory=Pseudonyms.ephemeral)
     triage: Rules | None = None  # the symptom report's rules (symptoms.triage_file)
+    claims: ClaimBook | None = None  # every hoax case, indexed for matching (bot/hoax/book.py)
     # per channel: fetch the bytes of a photo or document a person sent (its media_ref)
     downloads: dict[str, Callable[[str], Awaitable[bytes]]] = field(default_factory=dict)
 

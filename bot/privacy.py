@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.context import Context, Services
+from bot.hoax import service as hoax
 from bot.symptoms import service as symptoms
 from bot.volunteers import service as volunteers
 from db.repositories.audit import Mentions
@@ -58,6 +59,7 @@ async def forget(tx: Tx, services: Services, identity: str, person_id: int | Non
     # as a volunteer (places given back, help tasks back to the coordinator), a household
     # asking for help, a coordinator who called volunteers
     await volunteers.forget(services, tx, identity, person_id, services.clock.now())
+    await hoax.forget(services, tx, identity)  # their hoax reports: counts per area
     if person_id is not None:  # messages queued or sent to them, and their volunteer record
         await tx.outbox.forget_person(person_id)
         await tx.notices.forget_volunteer(person_id)

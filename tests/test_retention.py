@@ -39,9 +39,9 @@ async def test_unconsented_people_and_old_inbox_rows_are_purged(services: Servic
     await services.store.db.write(lambda conn: InboxRepo(conn).finish(item.id, clock.now()))
 
     clock.advance(days=6)
-    assert await purge_expired(services) == (0, 0, 0, 0)
+    assert await purge_expired(services) == (0, 0, 0, 0, 0)
     clock.advance(days=25)  # 31 days: past both retentions (7 and 30 days)
-    assert await purge_expired(services) == (1, 1, 0, 0)
+    assert await purge_expired(services) == (1, 1, 0, 0, 0)
     people = PeopleRepo(services.store.db.conn)
     assert await people.get("console:declines") is None
     assert (await people.get("console:agrees")).consent_version is not None

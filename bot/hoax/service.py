@@ -249,6 +249,16 @@ async def forget(services: Services, tx: Tx, identity: str) -> None:
     await tx.hoax.forget(identity, services.pseudonyms(identity))
 
 
+REPORTERS_KEPT = timedelta(days=7)  # after the verdict reached them
+REPORTERS_KEPT_AT_MOST = timedelta(days=90)  # a case still open after this: counts only
+
+
+async def expire(tx: Tx, now: datetime) -> int:
+    """Reporters are kept only to tell them the verdict: 7 days after it reached them, and
+    90 days after they reported at most, their reports are counts per area."""
+    return await tx.hoax.forget_reporters(now - REPORTERS_KEPT, now - REPORTERS_KEPT_AT_MOST)
+
+
 async def found_similar(tx: Tx, book: ClaimBook, case: Case) -> list[Found]:
     """Other open or published cases like this one (for moderators), best first."""
     return [f for f in await book.similar(tx, case.claim, case.photo_hash)

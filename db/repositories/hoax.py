@@ -124,11 +124,17 @@ class HoaxRepo:
         rows = await self._rows("SELECT thumbnail FROM hoax_case WHERE id = ?", (case_id,))
         return rows[0]["thumbnail"] if rows else None
 
-    async def matchable(self) -> list[tuple[int, str, str]]:
-        """(id, claim, photo hash) of every case a new report may join (not merged)."""
+    async def matchable(self, after: int = 0) -> list[tuple[int, str, str]]:
+        """(id, claim, photo hash) of every case a new report may join (not merged), with
+        an id above ``after``."""
         rows = await self._rows(
-            "SELECT id, claim, photo_hash FROM hoax_case WHERE status != 'merged'")
+            "SELECT id, claim, photo_hash FROM hoax_case WHERE status != 'merged' AND id > ? "
+            "ORDER BY id", (after,))
         return [(r["id"], r["claim"], r["photo_hash"]) for r in rows]
+
+    async def newest_id(self) -> int:
+        rows = await self._rows("SELECT COALESCE(MAX(id), 0) AS n FROM hoax_case")
+        return int(rows[0]["n"])
 
     async def by_fingerprint(self, fingerprint: str) -> Case | None:
         if not fingerprint:
@@ -345,7 +351,20 @@ class HoaxRepo:
             (identity, now.isoformat()))
         return _dt(rows[0]["until"]) if rows else None
 
-    # --- erasure -----------------------------------------------------------------------------
+    # --- erasure and retention -------------------------------------------------------------
+
+    async def forget_reporters(self, told_before: datetime, reported_before: datetime
+                               ) -> int:
+        """Reports keep who sent them only until the verdict reached them (and at most
+        until ``reported_before``): then they stay as counts per area."""
+        cur = await self.conn.execute(
+            "UPDATE hoax_report SET identity = NULL WHERE identity IS NOT NULL AND "
+            "((told_at IS NOT NULL AND told_at < ?) OR created_at < ?)",
+            (told_before.isoformat(), reported_before.isoformat()))
+        await self.conn.execute(
+            "UPDATE hoax_note SET identity = NULL WHERE identity IS NOT NULL AND "
+            "created_at < ?", (reported_before.isoformat(),))
+        return cur.rowcount
 
     async def forget(self, identity: str, pseudonym: str) -> None:
         """A reporter's reports stay as anonymous counts of their case (area kept, identity
