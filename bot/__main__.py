@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="print log lines in the chat (default: to var/console.log)")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("areas", help="list RW/RT units with their invite links")
+    examples = sub.add_parser("examples", help="the example verdicts of the fact-check "
+                              "library (from the seed): list them, or --delete them")
+    examples.add_argument("--delete", action="store_true",
+                          help="delete the examples nobody has reported to (the others stay)")
     admin = sub.add_parser("admin", help="manage roles")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     for verb in ("grant", "revoke"):
@@ -253,6 +257,23 @@ async def admin(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _examples(settings: Settings, delete: bool) -> int:
+    """List the seed library's example verdicts, or delete those nobody reported to."""
+    async with open_services(settings) as services:
+        found = await services.store.reads.hoax.examples()
+        if delete:
+            gone = await services.store.write(lambda tx: tx.hoax.delete_examples())
+            kept = len(found) - gone
+            print(f"deleted {gone} example verdicts" + (
+                f"; kept {kept} that residents reported to" if kept else ""))
+            return 0
+        for case in found:
+            print(f"#{case.id}  {case.verdict:<13} {case.claim[:70]}")
+        print(f"{len(found)} example verdicts (delete them with: python -m bot examples "
+              "--delete)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
@@ -269,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if args.command == "areas":
             return _areas(settings)
+        if args.command == "examples":
+            return asyncio.run(_examples(settings, args.delete))
         return asyncio.run(_admin(settings, args))
     except (ConfigError, ContentError) as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)

@@ -78,9 +78,11 @@ def verdict_params(services: Services, case: Case) -> dict[str, object]:
     return dict(id=case.id, label=t(f"hoax.label.{case.verdict or 'belum'}"),
                 verdict=case.verdict or "belum", claim=snippet(case.claim),
                 explanation=case.explanation, sources=list(case.sources),
+                # examples of the seed library are dated by month in their explanation
                 date=format_date(case.published_at.astimezone(
-                    services.settings.timezone).date().isoformat()) if case.published_at
-                else "", team=services.settings.deployment_name, example=case.example)
+                    services.settings.timezone).date().isoformat())
+                if case.published_at and not case.example else "",
+                team=services.settings.deployment_name, example=case.example)
 
 
 def verdict_reply(services: Services, case: Case) -> Reply:

@@ -351,6 +351,19 @@ class HoaxRepo:
             (identity, now.isoformat()))
         return _dt(rows[0]["until"]) if rows else None
 
+    async def examples(self) -> list[Case]:
+        rows = await self._rows(f"SELECT {_CASE} FROM hoax_case WHERE example = 1 ORDER BY id")
+        return [_case(r) for r in rows]
+
+    async def delete_examples(self) -> int:
+        """Delete the seed library's examples that no resident reported to."""
+        cur = await self.conn.execute(
+            "DELETE FROM hoax_case WHERE example = 1 AND NOT EXISTS (SELECT 1 FROM "
+            "hoax_report r WHERE r.case_id = hoax_case.id) AND NOT EXISTS (SELECT 1 FROM "
+            "hoax_note n WHERE n.case_id = hoax_case.id) AND NOT EXISTS (SELECT 1 FROM "
+            "hoax_case m WHERE m.merged_into = hoax_case.id)")
+        return cur.rowcount
+
     # --- erasure and retention -------------------------------------------------------------
 
     async def forget_reporters(self, told_before: datetime, reported_before: datetime

@@ -1,0 +1,43 @@
+-- The fact-check library starts with a few real, dated debunks (see ../shared/health-facts.md
+-- section 6), marked as examples (example = 1): a deployment keeps them or deletes them with
+-- `python -m bot examples --delete`. Verdicts as published by the fact-checkers named; the
+-- month is known, not the day: published_at is the 1st of that month (for ordering only),
+-- and the page shows the month in the explanation instead of a date.
+
+INSERT INTO hoax_case (claim, status, verdict, explanation, sources, published_at,
+                       published_by, first_at, last_at, example) VALUES
+('Vaksin COVID-19 mengandung microchip dan magnet, lengannya bisa ditempeli koin setelah disuntik. Sebarkan!',
+ 'published', 'hoaks',
+ 'Vaksin COVID-19 tidak mengandung microchip atau logam yang bisa menarik magnet, isinya hanya beberapa mililiter cairan, dan video koin menempel di lengan sudah dibantah. Turnbackhoax (Mafindo) menilainya HOAKS pada Mei 2021.',
+ 'https://turnbackhoax.id/', '2021-05-01T00:00:00+00:00', 'Contoh pustaka Siaga Warga',
+ '2021-05-01T00:00:00+00:00', '2021-05-01T00:00:00+00:00', 1),
+('Semua orang yang sudah divaksin akan meninggal dalam 2 tahun, kata peraih Nobel Luc Montagnier.',
+ 'published', 'hoaks',
+ 'Montagnier tidak pernah mengatakan penerima vaksin akan meninggal dalam dua tahun, kutipan itu dipelintir dari sebuah wawancara. Turnbackhoax (Mafindo) menilainya SALAH pada 21 Juli 2021.',
+ 'https://turnbackhoax.id/', '2021-07-01T00:00:00+00:00', 'Contoh pustaka Siaga Warga',
+ '2021-07-01T00:00:00+00:00', '2021-07-01T00:00:00+00:00', 1),
+('Berkumur air garam hangat membunuh virus corona di tenggorokan, jadi tidak perlu ke dokter.',
+ 'published', 'disinformasi',
+ 'Berkumur air garam bisa melegakan tenggorokan, tetapi tidak membunuh virus corona dan tidak mencegah atau menyembuhkan COVID-19. Turnbackhoax (Mafindo) menilai klaim ini SALAH dan menyesatkan (2020–2021).',
+ 'https://turnbackhoax.id/', '2021-02-01T00:00:00+00:00', 'Contoh pustaka Siaga Warga',
+ '2021-02-01T00:00:00+00:00', '2021-02-01T00:00:00+00:00', 1),
+('Virus corona menyebar lewat jaringan 5G, matikan HP kalau mau selamat!',
+ 'published', 'hoaks',
+ 'Virus tidak bisa menyebar lewat gelombang radio atau jaringan seluler, COVID-19 juga menyebar di daerah tanpa jaringan 5G. Jabar Saber Hoaks menilainya HOAKS pada Maret 2020.',
+ 'https://saberhoaks.jabarprov.go.id/', '2020-03-01T00:00:00+00:00',
+ 'Contoh pustaka Siaga Warga', '2020-03-01T00:00:00+00:00', '2020-03-01T00:00:00+00:00', 1),
+('Memakai masker terlalu lama membuat keracunan karbon dioksida (CO2) dan bisa pingsan.',
+ 'published', 'hoaks',
+ 'Molekul CO2 dan oksigen jauh lebih kecil dari pori-pori masker kain atau medis, sehingga masker tidak membuat keracunan CO2. Turnbackhoax menilainya [SALAH] pada Oktober 2020.',
+ 'https://gfd.turnbackhoax.id/focus/5295', '2020-10-01T00:00:00+00:00',
+ 'Contoh pustaka Siaga Warga', '2020-10-01T00:00:00+00:00', '2020-10-01T00:00:00+00:00', 1),
+('Rumah sakit sengaja meng-COVID-kan pasien yang meninggal supaya dapat uang dari pemerintah.',
+ 'published', 'hoaks',
+ 'Klaim rumah sakit "meng-covid-kan" pasien demi uang tidak didukung bukti, Kementerian Kominfo menyatakannya HOAKS pada 8 Juli 2021, dan PERSI juga membantahnya.',
+ 'https://www.kominfo.go.id/', '2021-07-01T00:00:00+00:00', 'Contoh pustaka Siaga Warga',
+ '2021-07-01T00:00:00+00:00', '2021-07-01T00:00:00+00:00', 1),
+('Thermo gun (termometer tembak) yang diarahkan ke dahi merusak otak, minta diukur di tangan saja.',
+ 'published', 'hoaks',
+ 'Termometer inframerah hanya menangkap panas yang dipancarkan kulit dan tidak memancarkan sinar yang merusak otak. Kompas Cek Fakta menilainya HOAKS pada Juli 2020.',
+ 'https://www.kompas.com/cekfakta', '2020-07-01T00:00:00+00:00',
+ 'Contoh pustaka Siaga Warga', '2020-07-01T00:00:00+00:00', '2020-07-01T00:00:00+00:00', 1);
