@@ -145,6 +145,9 @@ async def test_a_resized_lower_quality_copy_of_a_photo_joins_its_case(services,
     assert "1 warga lain juga melaporkan ini" in budi.text and f"#{case}" in budi.text
     assert await rows(services, "SELECT COUNT(*) FROM hoax_report WHERE case_id = ?",
                       case) == [(2,)]
+    await publish(services, case)
+    [told] = await verdicts_to(services, ani.identity)
+    assert "📷 (foto tanpa teks)" in told and EXPLANATION in told
     # a file that is no picture: said so; its caption is still reported
     broken = tmp_path / "rusak.jpg"
     broken.write_bytes(b"not a picture")
