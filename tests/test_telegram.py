@@ -210,12 +210,6 @@ async def test_features_not_built_say_so_and_return_to_menu(fake, tmp_path) -> N
     async with running_bot(fake, tmp_path):
         gita = fake.user(507)
         await register(gita)
-        await gita.click("🚫 Lapor hoaks")
-        reply = await gita.next_reply()
-        assert "Fitur Lapor hoaks sedang disiapkan" in reply["text"]
-        assert "belum bisa dipakai" in reply["text"]
-        assert "119" not in reply["text"]  # not a health item
-        assert "⚙️ Pengaturan" in gita.buttons(reply)
         await gita.click("🤒 Lapor gejala")  # built: danger signs come first
         reply = await gita.next_reply()
         assert "tanda bahaya" in reply["text"]

@@ -34,20 +34,6 @@ async def test_the_weekly_choice_says_pekan_not_minggu(services: Services) -> No
     assert any(label.endswith("Minggu") for label in ahmad.labels)  # Sunday, the day
 
 
-async def test_items_not_built_yet_do_not_mention_the_ambulance(services: Services) -> None:
-    gita = Chat(services, "gita")
-    await gita.register()
-    for command in ("/hoaks", "/cekfakta"):
-        await gita.send(command)
-        assert "sedang disiapkan" in gita.text and "119" not in gita.text, command
-        assert "⚙️ Pengaturan" in gita.labels  # back to the menu
-    await gita.send("/pengaturan")
-    await gita.press("Bahasa")
-    await gita.press("English")
-    await gita.send("/hoax")
-    assert "not available yet" in gita.text and "119" not in gita.text
-
-
 async def test_a_long_notice_is_told_by_how_much_in_characters(services: Services) -> None:
     ahmad = await _coordinator(services, "ahmad")
     await ahmad.send("/siaran")

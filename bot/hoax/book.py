@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.config import HoaxSettings
-from bot.hoax.matching import ClaimIndex
+from bot.hoax.matching import MIN_CHARS, ClaimIndex
 from bot.hoax.normalize import fingerprint, normalize
 from bot.hoax.photos import PhotoIndex
 from db.store import Tx
@@ -43,8 +43,9 @@ class ClaimBook:
 
     @staticmethod
     def fingerprint(text: str) -> str:
-        """The exact-match key of a claim ("" when nothing is left to compare)."""
-        return fingerprint(text) if normalize(text) else ""
+        """The exact-match key of a claim ("" for texts too short to match: under
+        ``MIN_CHARS`` characters once normalised)."""
+        return fingerprint(text) if len(normalize(text)) >= MIN_CHARS else ""
 
     async def load(self, tx: Tx) -> int:
         """Index every case a report may join; how many."""
