@@ -159,8 +159,8 @@ async def accept(services: Services, tx: Tx, callout_id: int, person_id: int,
                  now: datetime) -> str:
     callout = await tx.volunteers.callout(callout_id)
     answer = await tx.volunteers.answer_of(callout_id, person_id)
-    if callout is None or answer is None:
-        return "not_asked"
+    if callout is None or answer is None or await tx.volunteers.get(person_id) is None:
+        return "not_asked"  # (someone who stopped volunteering: their old button)
     if callout.status == "cancelled":
         return "cancelled"
     if callout.starts_at <= now:
@@ -195,7 +195,7 @@ async def give_back(services: Services, tx: Tx, callout_id: int, person_id: int,
     fresh = await tx.volunteers.callout(callout_id)
     assert fresh is not None
     for _, other, status in await tx.volunteers.answers(callout_id):
-        if status == "asked" and other != person_id:
+        if status == "asked" and other != person_id and _ is not None:
             await _to_person(services, tx, other,
                              offer_reply(services, fresh, "callouts.place_free"), now,
                              "callout", callout_id, urgent=fresh.urgent,
