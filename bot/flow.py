@@ -100,6 +100,16 @@ class Flow:
             raise ValueError(f"{self.name}/{ctx.conv.step} has no next step")
         return await self.go(ctx, following)
 
+    def toggle(self, ctx: Context, field: str, key: str) -> list[str]:
+        """A several-at-once answer: add ``key`` to the list ``field`` of the answers, or
+        take it out if it is there; the list as it now is."""
+        chosen: list[str] = ctx.conv.data.setdefault(field, [])
+        if key in chosen:
+            chosen.remove(key)
+        else:
+            chosen.append(key)
+        return chosen
+
     def back_row(self, ctx: Context, key: str = "common.back") -> list[Button]:
         """A Back button for the step the person is on."""
         return [button(key, Back(self.name, ctx.conv.step or self.first).pack())]

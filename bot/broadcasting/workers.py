@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -13,7 +14,23 @@ from bot.broadcasting.outbox import Sender, Transport
 from bot.broadcasting.progress import Reporter
 from bot.broadcasting.scheduler import NoticeScheduler
 from bot.context import Services
-from bot.symptoms.service import follow_up_loop
+from bot.symptoms import service as symptoms
+from bot.volunteers import service as volunteers
+
+log = logging.getLogger(__name__)
+
+
+async def follow_up_loop(services: Services, every: float = 30.0) -> None:
+    """Every ``every`` seconds: symptom check-ins and escalations, call-out reminders.
+    Their schedules live in the database, so a restart loses none."""
+    while True:
+        for name, run_due in (("symptom follow-up", symptoms.run_due),
+                              ("call-out reminders", volunteers.run_due)):
+            try:
+                await run_due(services)
+            except Exception:
+                log.exception("%s failed", name)
+        await asyncio.sleep(every)
 
 
 @dataclass

@@ -299,9 +299,7 @@ async def on_pick(ctx: Context, _: Pick) -> list[Reply]:
 async def on_pick_rt(ctx: Context, data: PickRt) -> list[Reply]:
     if not isinstance(ctx.areas.get(data.code), RT) or not _allowed(ctx, data.code):
         return await _outside(ctx, data.code)
-    chosen = list(ctx.conv.data.get("areas", []))
-    chosen.remove(data.code) if data.code in chosen else chosen.append(data.code)
-    ctx.conv.data["areas"] = chosen
+    FLOW.toggle(ctx, "areas", data.code)
     return [await FLOW.ask(ctx)]
 
 

@@ -416,8 +416,7 @@ async def on_place(ctx: Context) -> list[Reply]:
 async def on_skill(ctx: Context, data: Skill) -> list[Reply] | None:
     if data.key not in SKILLS:
         return None
-    chosen: list[str] = ctx.conv.data.setdefault("skills", [])
-    chosen.remove(data.key) if data.key in chosen else chosen.append(data.key)
+    FLOW.toggle(ctx, "skills", data.key)
     return [await FLOW.ask(ctx)]
 
 

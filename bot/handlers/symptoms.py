@@ -279,13 +279,10 @@ async def on_contact(ctx: Context, data: Contact) -> list[Reply]:
 
 
 async def on_condition(ctx: Context, data: Condition) -> list[Reply] | None:
-    chosen: list[str] = ctx.conv.data.setdefault("conditions", [])
     if data.key in CONDITIONS:
-        if data.key in chosen:
-            chosen.remove(data.key)
-        else:
-            chosen.append(data.key)
+        FLOW.toggle(ctx, "conditions", data.key)
         return [await FLOW.ask(ctx)]
+    chosen: list[str] = ctx.conv.data.setdefault("conditions", [])
     if data.key not in ("none", "done"):
         return None
     if data.key == "none":

@@ -350,19 +350,23 @@ def ask_skills(ctx: Context) -> Reply:
                chosen=len(chosen))
 
 
-async def on_skill(ctx: Context, data: Skill) -> list[Reply] | None:
-    chosen: list[str] = ctx.conv.data.setdefault("skills", [])
-    if data.key in SKILLS:
-        if data.key in chosen:
-            chosen.remove(data.key)
-        else:
-            chosen.append(data.key)
+async def _several(ctx: Context, field: str, key: str, keys: tuple[str, ...],
+                   empty: str, then: str) -> list[Reply] | None:
+    """A several-at-once step: toggle ``key``; "done" goes on to ``then`` once at least
+    one is chosen (else says ``empty`` and asks again)."""
+    if key in keys:
+        SIGNUP_FLOW.toggle(ctx, field, key)
         return [await SIGNUP_FLOW.ask(ctx)]
-    if data.key != "done":
+    if key != "done":
         return None
-    if not chosen:
-        return await SIGNUP_FLOW.again(ctx, "volunteers.pick_one_skill")
-    return await SIGNUP_FLOW.go(ctx, "availability")
+    if not ctx.conv.data.get(field):
+        return await SIGNUP_FLOW.again(ctx, empty)
+    return await SIGNUP_FLOW.go(ctx, then)
+
+
+async def on_skill(ctx: Context, data: Skill) -> list[Reply] | None:
+    return await _several(ctx, "skills", data.key, SKILLS, "volunteers.pick_one_skill",
+                          "availability")
 
 
 def ask_availability(ctx: Context) -> Reply:
@@ -374,18 +378,8 @@ def ask_availability(ctx: Context) -> Reply:
 
 
 async def on_avail(ctx: Context, data: Avail) -> list[Reply] | None:
-    chosen: list[str] = ctx.conv.data.setdefault("availability", [])
-    if data.key in AVAILABILITY:
-        if data.key in chosen:
-            chosen.remove(data.key)
-        else:
-            chosen.append(data.key)
-        return [await SIGNUP_FLOW.ask(ctx)]
-    if data.key != "done":
-        return None
-    if not chosen:
-        return await SIGNUP_FLOW.again(ctx, "volunteers.pick_one_time")
-    return await SIGNUP_FLOW.go(ctx, "area")
+    return await _several(ctx, "availability", data.key, AVAILABILITY,
+                          "volunteers.pick_one_time", "area")
 
 
 def ask_area(ctx: Context) -> Reply:

@@ -72,8 +72,8 @@ class SymptomDesk:
         chain = self.services.areas.chain(self.ctx.person.area_code or "")
         if chain is not None:
             kel, rw, rt = chain
-            local = await self.reads.symptoms.holders_in("coordinator", [rt.code, rw.code])
-            local += await self.reads.symptoms.holders_in("health_worker", [kel.code])
+            local = await self.reads.roles.holders_in("coordinator", [rt.code, rw.code])
+            local += await self.reads.roles.holders_in("health_worker", [kel.code])
             if local:
                 return "area" if await self._reachable(local) else ""
         return "admins" if await self._reachable(await self.reads.roles.holders("admin")) \

@@ -13,7 +13,6 @@ saves the person's state (``ctx.later``); the follow-up worker runs its own writ
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,8 +110,8 @@ async def recipients(services: Services, tx: Tx, report: SymptomReport, stage: i
     if chain is not None and stage < ESCALATE_ADMINS:
         kel, rw, rt = chain
         codes = [rt.code, rw.code] if stage == 0 else [rw.code]
-        found += await tx.symptoms.holders_in("coordinator", codes)
-        found += await tx.symptoms.holders_in("health_worker", [kel.code])
+        found += await tx.roles.holders_in("coordinator", codes)
+        found += await tx.roles.holders_in("health_worker", [kel.code])
     if stage >= ESCALATE_ADMINS or not found:
         found += await tx.roles.holders("admin")
     return list(dict.fromkeys(found))
@@ -264,24 +263,6 @@ async def run_due(services: Services, now: datetime | None = None) -> Due:
     if due.checkins or due.escalations:
         services.signals.outbox()
     return due
-
-
-async def follow_up_loop(services: Services, every: float = 30.0) -> None:
-    """Run ``run_due`` (and the volunteers' call-out reminders) every ``every`` seconds
-    (schedules live in the database: a restart loses none)."""
-    from bot.volunteers import service as volunteers  # reminders of call-outs, same beat
-
-    while True:
-        try:
-            await run_due(services)
-        except Exception:
-            log.exception("symptom follow-up failed")
-        try:
-            await volunteers.run_due(services)
-        except Exception:
-            log.exception("call-out reminders failed")
-        await asyncio.sleep(every)
-
 
 # --- withdrawal, erasure, retention ---------------------------------------------------------
 

@@ -277,8 +277,8 @@ async def request_recipients(services: Services, reads: Tx, area_code: str) -> l
     rt = services.areas.rt(area_code)
     if rt is None:
         return []
-    found = await reads.symptoms.holders_in("coordinator", [rt.code])
-    return found or await reads.symptoms.holders_in("coordinator", [rt.rw_code])
+    found = await reads.roles.holders_in("coordinator", [rt.code])
+    return found or await reads.roles.holders_in("coordinator", [rt.rw_code])
 
 
 async def reachable(services: Services, reads: Tx, identities: list[str]) -> bool:

@@ -64,6 +64,17 @@ class RolesRepo:
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
 
+    async def holders_in(self, role: str, area_codes: list[str]) -> list[str]:
+        """Identities holding ``role`` for one of these area codes (exactly those codes)."""
+        if not area_codes:
+            return []
+        marks = ", ".join("?" for _ in area_codes)
+        async with self.conn.execute(
+            f"SELECT DISTINCT identity FROM role_grant WHERE role = ? AND area_code IN "
+            f"({marks}) ORDER BY identity", (role, *area_codes)
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
     async def revoke(self, identity: str, grant: Grant) -> bool:
         cur = await self.conn.execute(
             "DELETE FROM role_grant WHERE identity = ? AND role = ? AND area_code = ?",

@@ -408,12 +408,3 @@ class SymptomsRepo:
             f"DELETE FROM symptom_checkin WHERE sent_at IS NULL AND report_id IN "
             f"({_marks(report_ids)})", report_ids)
         return cur.rowcount
-
-    async def holders_in(self, role: str, area_codes: list[str]) -> list[str]:
-        """Identities holding ``role`` for one of these area codes."""
-        if not area_codes:
-            return []
-        rows = await self._rows(
-            f"SELECT DISTINCT identity FROM role_grant WHERE role = ? AND area_code IN "
-            f"({_marks(area_codes)}) ORDER BY identity", (role, *area_codes))
-        return [r["identity"] for r in rows]
