@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import NamedTuple
@@ -62,11 +61,6 @@ async def open_services(settings: Settings, clock: Clock | None = None
                             Authorizer(store, areas, clock), channels=channels,
                             features=catalog(), pseudonyms=pseudonyms, triage=triage,
                             claims=ClaimBook(settings.hoax))
-        started = time.monotonic()
-        loaded = await services.claims.load(store.reads)  # type: ignore[union-attr]
-        if loaded:
-            log.info("claim book: %d hoax cases indexed in %.1f s", loaded,
-                     time.monotonic() - started)
         await key_legacy_pseudonyms(services)
         yield services
     finally:

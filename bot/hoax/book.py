@@ -1,7 +1,8 @@
 """The claim book: every known case's text and photo, indexed in memory for matching.
 
-Built at start from the stored cases (about 8 s for 100,000, see ``bench match``), then kept
-up to date as cases are added, merged or split. Several bot processes on one database each
+Built from the stored cases when the first report or case view needs it (about 8 s for
+100,000, see ``bench match``; the matching libraries, some 70 MB, are loaded only then), then
+kept up to date as cases are added, merged or split. Several bot processes on one database each
 keep their own book: before matching, a book reads the cases other processes added since
 (``refresh``), so a report never misses a case because another worker filed it.
 """
@@ -9,13 +10,17 @@ keep their own book: before matching, a book reads the cases other processes add
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import HoaxSettings
-from bot.hoax.matching import MIN_CHARS, ClaimIndex
-from bot.hoax.normalize import fingerprint, normalize
-from bot.hoax.photos import PhotoIndex
+from bot.hoax.normalize import MIN_CHARS, fingerprint, normalize
 from db.store import Tx
+
+if TYPE_CHECKING:
+    from bot.hoax.matching import ClaimIndex
+    from bot.hoax.photos import PhotoIndex
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,9 @@ class Found:
 
 class ClaimBook:
     def __init__(self, settings: HoaxSettings) -> None:
-        self.texts = ClaimIndex(similar=settings.similar_threshold,
-                                auto=settings.auto_threshold)
-        self.photos = PhotoIndex(max_distance=settings.photo_distance)
+        self.settings = settings
+        self.texts: ClaimIndex | None = None  # made with the first load
+        self.photos: PhotoIndex | None = None
         self.seen = 0  # the highest case id read from the database
 
     @staticmethod
@@ -48,7 +53,14 @@ class ClaimBook:
         return fingerprint(text) if len(normalize(text)) >= MIN_CHARS else ""
 
     async def load(self, tx: Tx) -> int:
-        """Index every case a report may join; how many."""
+        """Index every case a report may join (read since the last load); how many."""
+        if self.texts is None or self.photos is None:
+            from bot.hoax.matching import ClaimIndex
+            from bot.hoax.photos import PhotoIndex
+
+            self.texts = ClaimIndex(similar=self.settings.similar_threshold,
+                                    auto=self.settings.auto_threshold)
+            self.photos = PhotoIndex(max_distance=self.settings.photo_distance)
         rows = await tx.hoax.matchable(after=self.seen)
         self.texts.build((cid, claim) for cid, claim, _ in rows if claim)
         for cid, _, photo in rows:
@@ -60,10 +72,16 @@ class ClaimBook:
 
     async def refresh(self, tx: Tx) -> None:
         """Read the cases added since (by this or another process)."""
-        if await tx.hoax.newest_id() > self.seen:
-            await self.load(tx)
+        if self.texts is None or await tx.hoax.newest_id() > self.seen:
+            started = time.monotonic()
+            loaded = await self.load(tx)
+            if loaded > 1000:
+                log.info("claim book: %d hoax cases indexed in %.1f s", loaded,
+                         time.monotonic() - started)
 
     def add(self, case_id: int, text: str, photo_hash: str) -> None:
+        if self.texts is None or self.photos is None:
+            return  # not loaded yet: the first load reads it from the database
         if text:
             self.texts.add(case_id, text)
         if photo_hash:
@@ -72,6 +90,8 @@ class ClaimBook:
 
     def remove(self, case_id: int) -> None:
         """A merged case: reports go to the case it was merged into."""
+        if self.texts is None or self.photos is None:
+            return
         self.texts.remove(case_id)
         self.photos.remove(case_id)
 
@@ -87,6 +107,7 @@ class ClaimBook:
         exact = await tx.hoax.by_fingerprint(self.fingerprint(text))
         if exact is not None:
             found[exact.id] = Found(exact.id, 1.0, "exact")
+        assert self.texts is not None and self.photos is not None  # refresh loaded them
         for c in self.texts.match(text) if text else []:
             found.setdefault(c.case_id, Found(c.case_id, c.score, c.kind))
         for p in self.photos.match(photo_hash) if photo_hash else []:

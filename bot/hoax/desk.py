@@ -20,7 +20,6 @@ from bot.authz import Action
 from bot.context import Context
 from bot.hoax import service as svc
 from bot.hoax.book import ClaimBook, Found
-from bot.hoax.photos import photo_hash, thumbnail
 from db.repositories.hoax import Case, Note, Report
 from db.store import Tx
 
@@ -95,6 +94,8 @@ class HoaxDesk:
         fetch = self.services.downloads.get(event.channel)
         if fetch is None or not event.media_ref:
             return None
+        from bot.hoax.photos import photo_hash, thumbnail  # Pillow, ImageHash: on first use
+
         try:
             data = await fetch(event.media_ref)
             found = await asyncio.to_thread(lambda: (photo_hash(data), thumbnail(data)))

@@ -60,9 +60,8 @@ from datasketch import MinHash, MinHashLSH
 from datasketch.storage import OrderedStorage, UnorderedStorage
 from rapidfuzz import fuzz
 
-from bot.hoax.normalize import normalize
+from bot.hoax.normalize import MIN_CHARS, normalize
 
-MIN_CHARS = 8  # normalised texts shorter than this are not matched
 SHORT_CHARS = 64  # normalised texts shorter than this also get character 4-grams
 NUM_PERM = 32
 BANDS, ROWS = 8, 4  # BANDS * ROWS <= NUM_PERM

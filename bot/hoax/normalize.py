@@ -64,6 +64,8 @@ _HOST_TRACKING = {
 }
 
 
+MIN_CHARS = 8  # normalised texts shorter than this are not matched
+
 def _host_key(host: str) -> str:
     for prefix in _HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:

@@ -30,9 +30,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from babel.dates import format_skeleton
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from bot.areas import Areas
 from bot.symptoms.model import Level
@@ -96,6 +93,11 @@ def daily_chart(counts: Iterable[DayCount], first_day: date, last_day: date, lan
         i = index.get(c.day)
         if i is not None and c.level in values:
             values[Level(c.level)][i] += c.reports
+
+    # matplotlib is loaded on the first chart, not when the bot starts (tens of MB)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
